@@ -1,0 +1,97 @@
+"""Settings: defaults, then `<home>/config.toml`, then environment, then command-line options.
+
+Every setting has one name used everywhere (TOML key, `CITYWATCH_<NAME>` variable, CLI option).
+A malformed file or value is refused with a message naming the file, key and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from citywatch.errors import ConfigError
+
+DEFAULT_HOME = "./citywatch-data"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    home: Path = Path(DEFAULT_HOME)
+    embedder: str = "sface"
+    flip: bool = True
+    detector_max_side_px: int = 1280
+    detector_min_score: float = 0.6
+    scan_fps: float = 0.0
+    """Frames analysed per second of video in `scan`; 0 analyses every frame."""
+    min_face_px: float = 24.0
+    shots_per_track: int = 3
+    max_track_age_s: float = 1.0
+
+    def with_options(self, **options: Any) -> Settings:
+        """A copy with the given options set; `None` values are ignored."""
+        return _coerce(self, {k: v for k, v in options.items() if v is not None}, "option")
+
+
+def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
+    types = {f.name: f.type for f in fields(Settings)}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in types:
+            raise ConfigError(f"{origin}: unknown setting {key!r}; expected one of {', '.join(types)}")
+        kind = base.__getattribute__(key).__class__
+        try:
+            if kind is bool and isinstance(value, str):
+                if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError(value)
+                changes[key] = value.lower() in ("1", "true", "yes")
+            elif issubclass(kind, Path):
+                changes[key] = Path(value)
+            else:
+                changes[key] = kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{origin}: {key} = {value!r} is not valid; expected a {kind.__name__}"
+            ) from None
+    settings = replace(base, **changes)
+    _validate(settings, origin)
+    return settings
+
+
+def _validate(settings: Settings, origin: str) -> None:
+    from citywatch.embed import EMBEDDERS
+
+    if settings.embedder not in EMBEDDERS:
+        raise ConfigError(
+            f"{origin}: embedder {settings.embedder!r} is unknown; expected one of "
+            f"{', '.join(EMBEDDERS)}"
+        )
+    if settings.scan_fps < 0:
+        raise ConfigError(f"{origin}: scan_fps must be >= 0 (0 = every frame)")
+    if settings.shots_per_track < 1:
+        raise ConfigError(f"{origin}: shots_per_track must be at least 1")
+    if settings.detector_max_side_px < 160:
+        raise ConfigError(f"{origin}: detector_max_side_px must be at least 160")
+
+
+def load_settings(home: str | Path | None = None, **options: Any) -> Settings:
+    """Resolve settings for a home folder (`--home`, else `CITYWATCH_HOME`, else the default)."""
+    location = Path(home or os.environ.get("CITYWATCH_HOME") or DEFAULT_HOME)
+    settings = Settings(home=location)
+    config_file = location / "config.toml"
+    if config_file.is_file():
+        try:
+            values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{config_file}: not valid TOML ({error})") from None
+        values.pop("home", None)
+        settings = _coerce(settings, values, str(config_file))
+    environment = {
+        f.name: os.environ[f"CITYWATCH_{f.name.upper()}"]
+        for f in fields(Settings)
+        if f.name != "home" and f"CITYWATCH_{f.name.upper()}" in os.environ
+    }
+    settings = _coerce(settings, environment, "environment")
+    return settings.with_options(**options)

@@ -1,0 +1,47 @@
+"""Face embedding: align to 112x112, gate on quality, `FaceEmbedder.embed(crops) -> (n, d)`."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from citywatch.errors import ConfigError
+from citywatch.types import FloatArray, Image
+
+
+class FaceEmbedder(Protocol):
+    name: str
+    dim: int
+
+    def embed(self, aligned: Image) -> FloatArray:
+        """Unit-length embeddings for aligned BGR crops `(n, 112, 112, 3)`."""
+        ...
+
+
+EMBEDDERS = ("sface", "arcface")
+
+
+def load_embedder(name: str = "sface", flip: bool = True) -> FaceEmbedder:
+    """Build an embedder by profile name; loads the model now, not at import.
+
+    `flip` averages each face's embedding with its mirror image's, a cheap test-time augmentation
+    that measurably steadies similarity (see benchmarks/lfw.py).
+    """
+    if name == "sface":
+        from citywatch.embed.sface import SFaceEmbedder
+
+        return SFaceEmbedder(flip=flip)
+    if name == "arcface":
+        from citywatch.embed.arcface import ArcFaceEmbedder
+
+        return ArcFaceEmbedder(flip=flip)
+    raise ConfigError(f"unknown embedder {name!r}; expected one of {', '.join(EMBEDDERS)}")
+
+
+def normalize(vectors: FloatArray) -> FloatArray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+__all__ = ["EMBEDDERS", "FaceEmbedder", "load_embedder", "normalize"]

@@ -1,0 +1,60 @@
+"""One exception tree for citywatch.
+
+    CitywatchError                 every error we raise on purpose; the CLI prints its message, exits 1
+    ├── InputError                 the user gave something we cannot use (-> HTTP 400/422, exit 2)
+    │   ├── ImageError             unreadable, corrupt or non-image file
+    │   ├── SourceError            a video file or stream that cannot be opened or decoded
+    │   └── FaceError              no usable face: none, several, too small, too blurred
+    ├── NotFoundError              an unknown id or name (-> HTTP 404)
+    ├── ConflictError              the thing already exists (-> HTTP 409)
+    ├── ConfigError                malformed settings or an invalid option value
+    ├── ModelError                 a model package is missing or a model file fails its hash check
+    └── StorageError               the database or media folder cannot be read or written
+
+Each message names the input and says what was expected, so that a person can fix it without
+reading code.
+"""
+
+from __future__ import annotations
+
+
+class CitywatchError(Exception):
+    """Base of every error citywatch raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(CitywatchError):
+    exit_code = 2
+
+
+class ImageError(InputError):
+    pass
+
+
+class SourceError(InputError):
+    pass
+
+
+class FaceError(InputError):
+    pass
+
+
+class NotFoundError(CitywatchError):
+    exit_code = 3
+
+
+class ConflictError(CitywatchError):
+    exit_code = 4
+
+
+class ConfigError(CitywatchError):
+    exit_code = 2
+
+
+class ModelError(CitywatchError):
+    pass
+
+
+class StorageError(CitywatchError):
+    pass
