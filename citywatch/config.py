@@ -40,7 +40,9 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in types:
-            raise ConfigError(f"{origin}: unknown setting {key!r}; expected one of {', '.join(types)}")
+            raise ConfigError(
+                f"{origin}: unknown setting {key!r}; expected one of {', '.join(types)}"
+            )
         kind = base.__getattribute__(key).__class__
         try:
             if kind is bool and isinstance(value, str):

@@ -1,6 +1,6 @@
 """One exception tree for citywatch.
 
-    CitywatchError                 every error we raise on purpose; the CLI prints its message, exits 1
+    CitywatchError                 every error raised on purpose; the CLI prints it, exits 1
     ├── InputError                 the user gave something we cannot use (-> HTTP 400/422, exit 2)
     │   ├── ImageError             unreadable, corrupt or non-image file
     │   ├── SourceError            a video file or stream that cannot be opened or decoded

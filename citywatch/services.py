@@ -1,4 +1,4 @@
-"""The composition root: `build_services(settings)` wires stores and models for CLI, API and workers.
+"""The composition root: `build_services(settings)` wires store and models for CLI, API, workers.
 
 Models load on first use, so commands that need none (listing watchlists) start instantly.
 """
@@ -106,7 +106,9 @@ class Services:
             try:
                 data = Path(photo).read_bytes()
             except OSError as error:
-                results.append(PhotoEnrollment(str(photo), "rejected", f"cannot read: {error.strerror}"))
+                results.append(
+                    PhotoEnrollment(str(photo), "rejected", f"cannot read: {error.strerror}")
+                )
                 continue
             try:
                 image = decode_image(data, str(photo))
@@ -139,7 +141,12 @@ class Services:
         vectors = []
         for path in (first, second):
             face = prepare_face(
-                read_image(path), str(path), self.detector, self.embedder, take_largest=True, gate=gate
+                read_image(path),
+                str(path),
+                self.detector,
+                self.embedder,
+                take_largest=True,
+                gate=gate,
             )
             assert face.embeddings is not None
             vectors.append(face.embeddings[0])
@@ -183,7 +190,9 @@ class Services:
                         yield self.store.add_alert(match, scan_id)
                 sightings += len(found)
                 found = []
-                yield ScanProgress(source.camera_id, pipeline.times.frames, frame.timestamp_s, duration_s)
+                yield ScanProgress(
+                    source.camera_id, pipeline.times.frames, frame.timestamp_s, duration_s
+                )
             for sighting in pipeline.flush():
                 sightings += 1
                 for match in matcher.match(sighting):
@@ -192,7 +201,9 @@ class Services:
             frames += pipeline.times.frames
             faces += pipeline.times.faces
             tracks += pipeline.times.tracks
-        summary = ScanSummary(frames, faces, tracks, sightings, alerts, time.perf_counter() - started)
+        summary = ScanSummary(
+            frames, faces, tracks, sightings, alerts, time.perf_counter() - started
+        )
         self.store.finish_scan(scan_id, summary)
         yield summary
 

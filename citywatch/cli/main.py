@@ -110,7 +110,11 @@ def watchlist_list(context: click.Context, as_json: bool) -> None:
     table = Table("watchlist", "min similarity", "people", "photos", "created (UTC)")
     for w in items:
         table.add_row(
-            w.name, f"{w.min_similarity or 0:.3f}", str(w.people), str(w.photos), f"{w.created_at:%Y-%m-%d %H:%M}"
+            w.name,
+            f"{w.min_similarity or 0:.3f}",
+            str(w.people),
+            str(w.photos),
+            f"{w.created_at:%Y-%m-%d %H:%M}",
         )
     console.print(table)
 
@@ -223,7 +227,9 @@ def _alert_event(alert: Alert) -> dict[str, Any]:
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--camera", help="Camera id (default: the file name); only with one source.")
 @click.option("--fps", type=float, help="Frames analysed per second (default: every frame).")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines: alerts as they happen, then a summary.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON lines: alerts as they happen, then a summary."
+)
 @click.pass_context
 @handle_errors
 def scan(
@@ -257,7 +263,9 @@ def scan(
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%  {task.fields[frames]} frames  {task.fields[alerts]} alerts"),
+        TextColumn(
+            "{task.percentage:>3.0f}%  {task.fields[frames]} frames  {task.fields[alerts]} alerts"
+        ),
         TimeElapsedColumn(),
         console=errors,
         transient=True,
@@ -296,7 +304,9 @@ def _summary_fields(summary: ScanSummary) -> dict[str, Any]:
 
 def _print_scan_table(alerts: list[Alert], summary: ScanSummary) -> None:
     if alerts:
-        table = Table("alert", "person", "watchlist", "similarity", "camera", "seen (s)", "evidence")
+        table = Table(
+            "alert", "person", "watchlist", "similarity", "camera", "seen (s)", "evidence"
+        )
         for a in alerts:
             table.add_row(
                 str(a.id),
@@ -313,7 +323,8 @@ def _print_scan_table(alerts: list[Alert], summary: ScanSummary) -> None:
     console.print(
         f"{summary.frames} frames, {summary.faces} faces, {summary.tracks} tracks, "
         f"{summary.sightings} sightings, {summary.alerts} alerts in {summary.seconds:.1f} s "
-        f"({summary.frames / max(summary.seconds, 1e-9):.1f} frames/s); unmatched faces were not kept"
+        f"({summary.frames / max(summary.seconds, 1e-9):.1f} frames/s); "
+        "unmatched faces were not kept"
     )
 
 

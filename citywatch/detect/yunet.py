@@ -48,7 +48,7 @@ class YuNetDetector:
         if scale != 1.0:
             size = (max(1, round(width * scale)), max(1, round(height * scale)))
             interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-            image = cv2.resize(image, size, interpolation=interpolation)
+            image = np.asarray(cv2.resize(image, size, interpolation=interpolation), np.uint8)
         size = (image.shape[1], image.shape[0])
         if size != self._size:
             self._net.setInputSize(size)

@@ -41,7 +41,8 @@ def load_embedder(name: str = "sface", flip: bool = True) -> FaceEmbedder:
 
 def normalize(vectors: FloatArray) -> FloatArray:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: FloatArray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 __all__ = ["EMBEDDERS", "FaceEmbedder", "load_embedder", "normalize"]

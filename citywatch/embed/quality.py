@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from citywatch.types import Faces, FloatArray, Image
 
@@ -29,7 +30,7 @@ class QualityReport:
     sharpness: FloatArray
     frontal: FloatArray
     score: FloatArray
-    passed: np.ndarray
+    passed: npt.NDArray[np.bool_]
     reasons: tuple[str, ...]
 
 
@@ -56,7 +57,9 @@ class QualityGate:
         reasons = []
         for i in range(n):
             if face_px[i] < self.min_face_px:
-                reasons.append(f"face too small: {face_px[i]:.0f} px high, need {self.min_face_px:.0f}")
+                reasons.append(
+                    f"face too small: {face_px[i]:.0f} px high, need {self.min_face_px:.0f}"
+                )
             elif sharpness[i] < self.min_sharpness:
                 reasons.append(
                     f"face too blurred: sharpness {sharpness[i]:.2f}, need {self.min_sharpness:.2f}"
@@ -73,7 +76,7 @@ class QualityGate:
 
 
 def frontal_scores(landmarks: FloatArray) -> FloatArray:
-    """1 for a frontal face, falling to 0 as the nose reaches the line of an eye (about 45 deg yaw)."""
+    """1 for a frontal face, falling to 0 as the nose reaches the line of an eye (~45 deg yaw)."""
     if len(landmarks) == 0:
         return np.zeros(0, dtype=np.float32)
     eye_a, eye_b, nose = landmarks[:, 0], landmarks[:, 1], landmarks[:, 2]
@@ -85,4 +88,5 @@ def frontal_scores(landmarks: FloatArray) -> FloatArray:
     mouth_mid = (landmarks[:, 3] + landmarks[:, 4]) / 2
     mouth_offset = np.abs(((mouth_mid - midpoint) * direction).sum(axis=1)) / eye_distance
     yaw = np.maximum(offset, 0.5 * mouth_offset)
-    return np.clip(1.0 - 2.0 * yaw, 0.0, 1.0).astype(np.float32)
+    frontal: FloatArray = np.clip(1.0 - 2.0 * yaw, 0.0, 1.0).astype(np.float32)
+    return frontal

@@ -17,7 +17,6 @@ from citywatch.models import model_path
 from citywatch.types import FloatArray, Image
 
 
-
 class SFaceEmbedder:
     name = "sface"
     dim = 128

@@ -39,9 +39,9 @@ def decode_image(data: bytes, name: str) -> Image:
                     f"{name}: {width}x{height} pixels is too large; expected at most "
                     f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels"
                 )
-            picture = ImageOps.exif_transpose(picture)
-            picture.load()
-            rgb = np.asarray(picture.convert("RGB"))
+            upright = ImageOps.exif_transpose(picture)
+            upright.load()
+            rgb = np.asarray(upright.convert("RGB"))
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -56,7 +56,9 @@ def decode_image(data: bytes, name: str) -> Image:
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
         raise ImageError(f"{name}: too many pixels; expected at most 50 megapixels") from None
     if rgb.ndim != 3 or min(rgb.shape[:2]) < 8:
-        raise ImageError(f"{name}: image is {rgb.shape[1]}x{rgb.shape[0]}; too small to hold a face")
+        raise ImageError(
+            f"{name}: image is {rgb.shape[1]}x{rgb.shape[0]}; too small to hold a face"
+        )
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 

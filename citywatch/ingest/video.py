@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import av
+import numpy as np
 
 from citywatch.errors import SourceError
 from citywatch.types import Frame
@@ -75,7 +76,7 @@ class VideoFileSource:
                     if not sampler.keep(timestamp_s):
                         continue
                     yield Frame(
-                        image=frame.to_ndarray(format="bgr24"),
+                        image=np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8),
                         timestamp_s=float(timestamp_s),
                         index=index,
                         camera_id=self.camera_id,

@@ -20,7 +20,17 @@ import numpy as np
 
 from citywatch.errors import ConflictError, NotFoundError, StorageError
 from citywatch.storage.migrate import migrate
-from citywatch.types import Alert, Faces, Gallery, Image, Match, Person, ScanSummary, Watchlist
+from citywatch.types import (
+    Alert,
+    Faces,
+    FloatArray,
+    Gallery,
+    Image,
+    Match,
+    Person,
+    ScanSummary,
+    Watchlist,
+)
 
 DB_NAME = "citywatch.db"
 
@@ -29,7 +39,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _blob(vector: np.ndarray) -> bytes:
+def _blob(vector: FloatArray) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
 
 
@@ -180,7 +190,7 @@ class Store:
         row = self.db.execute("SELECT path FROM photos WHERE id = ?", (photo_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no enrolled photo with id {photo_id}")
-        return self.media / row["path"]
+        return self.media / str(row["path"])
 
     def gallery(self, embedder: str, default_min_similarity: float) -> Gallery:
         rows = self.db.execute(

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from citywatch.embed.quality import QualityReport
-from citywatch.types import Faces, Frame, Image
+from citywatch.types import Faces, FloatArray, Frame, Image
 
 EVIDENCE_MAX_PX = 320
 
@@ -34,7 +34,7 @@ class TrackShots:
     evidence_quality: float = -1.0
 
 
-def evidence_crop(image: Image, box: np.ndarray, margin: float = 0.6) -> Image:
+def evidence_crop(image: Image, box: FloatArray, margin: float = 0.6) -> Image:
     """The face with `margin` x its size of context on each side, at most EVIDENCE_MAX_PX high."""
     height, width = image.shape[:2]
     x1, y1, x2, y2 = (float(v) for v in box)
@@ -45,7 +45,7 @@ def evidence_crop(image: Image, box: np.ndarray, margin: float = 0.6) -> Image:
     if crop.shape[0] > EVIDENCE_MAX_PX:
         scale = EVIDENCE_MAX_PX / crop.shape[0]
         size = (max(1, round(crop.shape[1] * scale)), EVIDENCE_MAX_PX)
-        crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), np.uint8)
     return np.ascontiguousarray(crop)
 
 
