@@ -45,6 +45,14 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
             )
         kind = base.__getattribute__(key).__class__
         try:
+            if not isinstance(value, str) and (
+                isinstance(value, bool) is not (kind is bool)
+                or (kind is int and not isinstance(value, int))
+                or (kind is float and not isinstance(value, int | float))
+            ):
+                # TOML values arrive typed: refuse `shots_per_track = 2.5` or `scan_fps = true`
+                # instead of silently truncating or converting them.
+                raise TypeError(value)
             if kind is bool and isinstance(value, str):
                 if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
                     raise ValueError(value)

@@ -106,9 +106,9 @@ class Services:
             try:
                 data = Path(photo).read_bytes()
             except OSError as error:
-                results.append(
-                    PhotoEnrollment(str(photo), "rejected", f"cannot read: {error.strerror}")
-                )
+                # Name the file like every other rejection does (the reason is shown alone).
+                reason = f"{photo}: cannot be read ({error.strerror}); expected a photo file"
+                results.append(PhotoEnrollment(str(photo), "rejected", reason))
                 continue
             try:
                 image = decode_image(data, str(photo))

@@ -89,9 +89,14 @@ class Faces:
     def __len__(self) -> int:
         return len(self.boxes)
 
-    def __getitem__(self, index: int | slice | npt.NDArray[np.bool_] | IntArray) -> Faces:
-        """Select faces by position, slice, boolean mask or index array; always returns `Faces`."""
-        if isinstance(index, int):
+    def __getitem__(
+        self, index: int | np.integer | slice | npt.NDArray[np.bool_] | IntArray
+    ) -> Faces:
+        """Select faces by position, slice, boolean mask or index array; always returns `Faces`.
+
+        A single position (Python or numpy integer, as `argmax` gives) keeps the face dimension.
+        """
+        if isinstance(index, int | np.integer):
             index = np.array([index])
         return Faces(
             boxes=self.boxes[index],

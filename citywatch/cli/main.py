@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -29,8 +30,20 @@ def handle_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except CitywatchError as error:
-            errors.print(f"[bold red]error:[/] {error}", markup=True, soft_wrap=True)
+            # Messages name user input (file names, list names): escape it, or rich would read
+            # "clip[draft].mp4" as markup, print the wrong name, or crash on "[/]".
+            errors.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True)
             sys.exit(error.exit_code)
+        except Warning as warning:
+            # Only raised when Python runs with warnings as errors (-W error, PYTHONWARNINGS):
+            # still one clear line, not a traceback (e.g. the ArcFace licence warning).
+            errors.print(
+                f"[bold red]error:[/] {escape(str(warning))} ({type(warning).__name__}, raised "
+                "as an error by the Python warnings filter)",
+                markup=True,
+                soft_wrap=True,
+            )
+            sys.exit(1)
         except KeyboardInterrupt:
             errors.print("interrupted")
             sys.exit(130)
@@ -92,7 +105,7 @@ def watchlist_create(
         emit_json(_watchlist_row(created))
     else:
         console.print(
-            f"created watchlist [bold]{created.name}[/] (min similarity "
+            f"created watchlist [bold]{escape(created.name)}[/] (min similarity "
             f"{created.min_similarity or 0:.3f})"
         )
 
@@ -110,7 +123,7 @@ def watchlist_list(context: click.Context, as_json: bool) -> None:
     table = Table("watchlist", "min similarity", "people", "photos", "created (UTC)")
     for w in items:
         table.add_row(
-            w.name,
+            escape(w.name),
             f"{w.min_similarity or 0:.3f}",
             str(w.people),
             str(w.photos),
@@ -166,14 +179,17 @@ def enroll(
         for r in results:
             style = "green" if r.status == "enrolled" else "red"
             table.add_row(
-                r.source,
+                escape(r.source),
                 f"[{style}]{r.status}[/]",
                 f"{r.face_px:.0f}" if r.face_px else "",
                 f"{r.quality:.2f}" if r.quality else "",
-                r.reason,
+                escape(r.reason),
             )
         console.print(table)
-        console.print(f"{person}: {enrolled} of {len(results)} photos enrolled on {watchlist_name}")
+        console.print(
+            f"{escape(person)}: {enrolled} of {len(results)} photos enrolled on "
+            f"{escape(watchlist_name)}"
+        )
     if enrolled == 0:
         sys.exit(2)
 
@@ -310,12 +326,12 @@ def _print_scan_table(alerts: list[Alert], summary: ScanSummary) -> None:
         for a in alerts:
             table.add_row(
                 str(a.id),
-                a.person_name,
-                a.watchlist,
+                escape(a.person_name),
+                escape(a.watchlist),
                 f"{a.similarity:.3f}",
-                a.camera_id,
+                escape(a.camera_id),
                 f"{a.first_seen_s:.1f}-{a.last_seen_s:.1f}",
-                str(a.crop_path),
+                escape(str(a.crop_path)),
             )
         console.print(table)
     else:

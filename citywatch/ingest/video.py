@@ -35,7 +35,12 @@ class FrameSampler:
             return True
         if self._next_s is None or timestamp_s >= self._next_s - 1e-6:
             base = timestamp_s if self._next_s is None else self._next_s
-            self._next_s = max(base + self.period_s, timestamp_s)
+            next_s = base + self.period_s
+            if next_s <= timestamp_s + 1e-6:
+                # After a gap of a period or more, restart the schedule from this frame; due at
+                # `timestamp_s` itself, the very next frame would be kept too.
+                next_s = timestamp_s + self.period_s
+            self._next_s = next_s
             return True
         return False
 

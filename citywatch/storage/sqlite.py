@@ -67,7 +67,11 @@ class Store:
         except (OSError, sqlite3.Error) as error:
             raise StorageError(f"cannot open the citywatch home {home}: {error}") from None
         self.db.row_factory = sqlite3.Row
-        migrate(self.db)
+        try:
+            migrate(self.db)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -253,9 +257,15 @@ class Store:
         _write_jpeg(target, sighting.crop)
         try:
             with self.transaction() as db:
-                watchlist_id = db.execute(
+                listed = db.execute(
                     "SELECT id FROM watchlists WHERE name = ?", (match.watchlist,)
-                ).fetchone()[0]
+                ).fetchone()
+                if listed is None:
+                    raise NotFoundError(
+                        f"no watchlist named {match.watchlist!r} for the alert on "
+                        f"{sighting.camera_id} track {sighting.track_id}"
+                    )
+                watchlist_id = listed[0]
                 cursor = db.execute(
                     "INSERT INTO alerts (scan_id, person_id, photo_id, watchlist_id, camera_id, "
                     "track_id, similarity, min_similarity, first_seen_s, last_seen_s, crop_path, "
