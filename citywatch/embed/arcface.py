@@ -6,7 +6,6 @@ the default and warns once per process when loaded. Input: RGB, (x - 127.5) / 12
 
 from __future__ import annotations
 
-import logging
 import warnings
 
 import numpy as np
@@ -15,7 +14,6 @@ from citywatch.embed import normalize
 from citywatch.models import model_path, model_spec
 from citywatch.types import FloatArray, Image
 
-log = logging.getLogger(__name__)
 _warned = False
 
 
@@ -38,7 +36,6 @@ class ArcFaceEmbedder:
                 "non-commercial research only; use the default 'sface' embedder otherwise "
                 f"({model_spec('arcface').license})"
             )
-            log.warning(message)
             warnings.warn(message, ArcFaceLicenseWarning, stacklevel=2)
         options = ort.SessionOptions()
         options.log_severity_level = 3

@@ -46,7 +46,14 @@ def prepare_face(
     gate: QualityGate = ENROLL_GATE,
 ) -> Faces:
     """Detect, choose, align, gate and embed the face of one enrolment (or probe) photo."""
-    face = choose_face(detector.detect(image), name, take_largest)
+    faces = detector.detect(image)
+    if len(faces) and faces.heights_px.max() < gate.min_face_px:
+        # Only tiny faces (a crowd far away): "too small" helps more than "several faces".
+        raise FaceError(
+            f"{name}: face too small: {faces.heights_px.max():.0f} px high, need "
+            f"{gate.min_face_px:.0f}; expected a close-up photo of one face"
+        )
+    face = choose_face(faces, name, take_largest)
     aligned = align_faces(image, face.landmarks)
     report = gate.assess(face, aligned)
     if not report.passed[0]:
