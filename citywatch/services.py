@@ -18,7 +18,7 @@ from citywatch.embed import FaceEmbedder, load_embedder
 from citywatch.embed.quality import QualityGate
 from citywatch.errors import CitywatchError, InputError
 from citywatch.ingest import open_source
-from citywatch.ingest.image import decode_image, read_image
+from citywatch.ingest.image import ImageSource, decode_image, read_image
 from citywatch.match.enroll import prepare_face
 from citywatch.match.matcher import Matcher
 from citywatch.models import model_spec
@@ -178,7 +178,11 @@ class Services:
                 self.detector,
                 self.embedder,
                 QualityGate(min_face_px=settings.min_face_px),
-                ByteTracker(max_track_age_s=settings.max_track_age_s),
+                # A still image is one frame: a face seen once is all there will ever be.
+                ByteTracker(
+                    max_track_age_s=settings.max_track_age_s,
+                    min_hits=1 if isinstance(feed, ImageSource) else 2,
+                ),
                 settings.shots_per_track,
             )
             found = []
