@@ -29,6 +29,15 @@ class Settings:
     min_face_px: float = 24.0
     shots_per_track: int = 3
     max_track_age_s: float = 1.0
+    max_analysed_cameras: int = 8
+    """Global cap on cameras analysed at once; the rest stay registered and health-checked."""
+    rtsp_transport: str = "tcp"
+    open_timeout_s: float = 10.0
+    read_timeout_s: float = 5.0
+    stall_after_s: float = 3.0
+    hung_after_s: float = 30.0
+    """A worker whose reading loop made no progress for this long is killed and restarted."""
+    health_check_interval_s: float = 30.0
 
     def with_options(self, **options: Any) -> Settings:
         """A copy with the given options set; `None` values are ignored."""
@@ -84,6 +93,13 @@ def _validate(settings: Settings, origin: str) -> None:
         raise ConfigError(f"{origin}: shots_per_track must be at least 1")
     if settings.detector_max_side_px < 160:
         raise ConfigError(f"{origin}: detector_max_side_px must be at least 160")
+    if settings.max_analysed_cameras < 0:
+        raise ConfigError(f"{origin}: max_analysed_cameras must be >= 0")
+    if settings.rtsp_transport not in ("tcp", "udp"):
+        raise ConfigError(f"{origin}: rtsp_transport must be 'tcp' or 'udp'")
+    for name in ("open_timeout_s", "read_timeout_s", "stall_after_s", "hung_after_s"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{origin}: {name} must be > 0")
 
 
 def load_settings(home: str | Path | None = None, **options: Any) -> Settings:

@@ -33,7 +33,11 @@ class ImageError(InputError):
 
 
 class SourceError(InputError):
-    pass
+    """`state` says what the failure implies for a camera's health (offline, stalled, failed)."""
+
+    def __init__(self, message: str, state: str = "failed") -> None:
+        super().__init__(message)
+        self.state = state
 
 
 class FaceError(InputError):

@@ -16,23 +16,46 @@ from citywatch.config import Settings
 from citywatch.detect import FaceDetector, load_detector
 from citywatch.embed import FaceEmbedder, load_embedder
 from citywatch.embed.quality import QualityGate
-from citywatch.errors import CitywatchError, InputError
+from citywatch.errors import CitywatchError, InputError, SourceError
 from citywatch.ingest import open_source
 from citywatch.ingest.image import ImageSource, decode_image, read_image
+from citywatch.ingest.probe import onboarding_problems, probe_stream
+from citywatch.ingest.stream import StreamOptions
+from citywatch.ingest.urls import check_stream_url, redact_url
 from citywatch.match.enroll import prepare_face
 from citywatch.match.matcher import Matcher
 from citywatch.models import model_spec
 from citywatch.runtime.pipeline import SightingPipeline
+from citywatch.runtime.supervisor import assign_cameras
 from citywatch.storage import Store, open_store
 from citywatch.track import ByteTracker
 from citywatch.types import (
     Alert,
+    Camera,
+    CameraHealth,
     Comparison,
     PhotoEnrollment,
     ScanProgress,
     ScanSummary,
+    StreamProbe,
     Watchlist,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class CameraAdded:
+    camera: Camera
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CamerasStatus:
+    """Registered cameras, their last known health, and which are analysed under the cap."""
+
+    cameras: tuple[Camera, ...]
+    health: dict[str, CameraHealth]
+    analysed: tuple[str, ...]
+    cap: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +87,58 @@ class Services:
     @property
     def default_min_similarity(self) -> float:
         return model_spec(self.settings.embedder).min_similarity
+
+    # -- cameras ---------------------------------------------------------------------------------
+    def add_camera(self, camera: Camera, url: str, force: bool = False) -> CameraAdded:
+        """Probe, check the onboarding bar, register. `force` records a failing camera anyway."""
+        url = check_stream_url(url)
+        if "://" not in url and not Path(url).is_file():
+            raise InputError(f"{url}: no such file; expected a stream URL or a video file")
+        warnings: list[str] = []
+        probe = None
+        try:
+            probe = probe_stream(url, options=self._stream_options())
+        except SourceError as error:
+            if not force:
+                raise SourceError(
+                    f"{error}; use --force to register it anyway", error.state
+                ) from None
+            warnings.append(str(error))
+        if probe is not None and camera.owner != "city":
+            problems = onboarding_problems(probe)
+            if problems and not force:
+                raise InputError(
+                    f"camera {camera.id!r} ({redact_url(url)}) fails the third-party onboarding "
+                    f"check: {'; '.join(problems)} (measured {probe.width_px}x{probe.height_px} "
+                    f"at {probe.fps:.1f} fps over {probe.frames} frames); use --force to record it "
+                    "anyway"
+                )
+            warnings.extend(problems)
+        added = self.store.cameras.add(replace(camera, probe=probe, forced=bool(warnings)), url)
+        return CameraAdded(added, tuple(warnings))
+
+    def probe(self, url: str) -> StreamProbe:
+        return probe_stream(check_stream_url(url), options=self._stream_options())
+
+    def cameras(self) -> CamerasStatus:
+        cameras = self.store.cameras.all()
+        analysed, _ = assign_cameras(cameras, self.settings.max_analysed_cameras)
+        return CamerasStatus(
+            cameras=tuple(cameras),
+            health=self.store.cameras.health(),
+            analysed=tuple(c.id for c in analysed),
+            cap=self.settings.max_analysed_cameras,
+        )
+
+    def remove_camera(self, camera_id: str) -> Camera:
+        return self.store.cameras.remove(camera_id)
+
+    def _stream_options(self) -> StreamOptions:
+        return StreamOptions(
+            transport=self.settings.rtsp_transport,
+            open_timeout_s=self.settings.open_timeout_s,
+            read_timeout_s=self.settings.read_timeout_s,
+        )
 
     def close(self) -> None:
         if "store" in self.__dict__:

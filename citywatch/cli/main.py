@@ -2,58 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from citywatch.cli.cameras import camera, run
 from citywatch.cli.output import console, emit_json, errors
+from citywatch.cli.shared import alert_event, handle_errors, services
 from citywatch.config import load_settings
-from citywatch.errors import CitywatchError
-from citywatch.services import ScanSource, Services, build_services
+from citywatch.services import ScanSource, build_services
 from citywatch.types import Alert, ScanProgress, ScanSummary, Watchlist
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handle_errors(command: F) -> F:
-    """Turn our errors into one clear line on stderr and a non-zero exit code."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except CitywatchError as error:
-            # Messages name user input (file names, list names): escape it, or rich would read
-            # "clip[draft].mp4" as markup, print the wrong name, or crash on "[/]".
-            errors.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, soft_wrap=True)
-            sys.exit(error.exit_code)
-        except Warning as warning:
-            # Only raised when Python runs with warnings as errors (-W error, PYTHONWARNINGS):
-            # still one clear line, not a traceback (e.g. the ArcFace licence warning).
-            errors.print(
-                f"[bold red]error:[/] {escape(str(warning))} ({type(warning).__name__}, raised "
-                "as an error by the Python warnings filter)",
-                markup=True,
-                soft_wrap=True,
-            )
-            sys.exit(1)
-        except KeyboardInterrupt:
-            errors.print("interrupted")
-            sys.exit(130)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def services(context: click.Context) -> Services:
-    built: Services = context.obj["services"]
-    return built
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -223,22 +186,6 @@ def compare(context: click.Context, image_a: Path, image_b: Path, as_json: bool)
 
 
 # -- scanning --------------------------------------------------------------------------------
-def _alert_event(alert: Alert) -> dict[str, Any]:
-    return {
-        "event": "alert",
-        "id": alert.id,
-        "person": alert.person_name,
-        "watchlist": alert.watchlist,
-        "similarity": alert.similarity,
-        "camera": alert.camera_id,
-        "first_seen_s": alert.first_seen_s,
-        "last_seen_s": alert.last_seen_s,
-        "crop": alert.crop_path,
-        "photo": alert.photo_path,
-        "status": alert.status,
-    }
-
-
 @cli.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--camera", help="Camera id (default: the file name); only with one source.")
@@ -270,7 +217,7 @@ def scan(
     if as_json:
         for event in built.scan(items):
             if isinstance(event, Alert):
-                emit_json(_alert_event(event))
+                emit_json(alert_event(event))
             elif isinstance(event, ScanSummary):
                 summary = event
         assert summary is not None
@@ -342,6 +289,10 @@ def _print_scan_table(alerts: list[Alert], summary: ScanSummary) -> None:
         f"({summary.frames / max(summary.seconds, 1e-9):.1f} frames/s); "
         "unmatched faces were not kept"
     )
+
+
+cli.add_command(camera)
+cli.add_command(run)
 
 
 def main() -> None:

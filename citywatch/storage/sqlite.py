@@ -12,14 +12,16 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from citywatch.errors import ConflictError, NotFoundError, StorageError
+from citywatch.storage.cameras import CameraRegistry
 from citywatch.storage.migrate import migrate
+from citywatch.storage.secrets import SecretBox
 from citywatch.types import (
     Alert,
     Faces,
@@ -37,6 +39,17 @@ DB_NAME = "citywatch.db"
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _at(started_at: datetime | None, offset_s: float) -> str | None:
+    """Server UTC time of an offset into a live source; None for files (no wall-clock start)."""
+    if started_at is None:
+        return None
+    return (started_at + timedelta(seconds=offset_s)).isoformat(timespec="milliseconds")
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
 
 
 def _blob(vector: FloatArray) -> bytes:
@@ -72,6 +85,9 @@ class Store:
         except BaseException:
             self.db.close()
             raise
+        self.cameras = CameraRegistry(
+            self.db, self.transaction, SecretBox(home / "keys" / "cameras.key")
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -269,7 +285,8 @@ class Store:
                 cursor = db.execute(
                     "INSERT INTO alerts (scan_id, person_id, photo_id, watchlist_id, camera_id, "
                     "track_id, similarity, min_similarity, first_seen_s, last_seen_s, crop_path, "
-                    "embedding, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "embedding, created_at, first_seen_at, last_seen_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         scan_id,
                         match.person_id,
@@ -284,6 +301,8 @@ class Store:
                         str(relative),
                         _blob(sighting.embedding),
                         created.isoformat(timespec="microseconds"),
+                        _at(sighting.started_at, sighting.first_seen_s),
+                        _at(sighting.started_at, sighting.last_seen_s),
                     ),
                 )
         except BaseException:
@@ -319,6 +338,8 @@ class Store:
             photo_path=self.media / row["photo_path"],
             created_at=datetime.fromisoformat(row["created_at"]),
             status=row["status"],
+            first_seen_at=_parse(row["first_seen_at"]),
+            last_seen_at=_parse(row["last_seen_at"]),
         )
 
 

@@ -1,0 +1,62 @@
+"""Stream URLs: validation, and keeping credentials out of everything that is shown or stored.
+
+Credentials (`user:password@`) are split off before a URL is stored, shown or logged, and joined
+back only in the camera worker at the moment the stream is opened. FFmpeg error messages can quote
+the URL they were given, so every message from the stream layer goes through `redact_text`.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+from citywatch.errors import InputError
+
+STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https", "file")
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+
+
+def redact_text(text: str) -> str:
+    """Replace any `scheme://user:pass@` in free text by `scheme://***@`."""
+    return _USERINFO.sub(r"\g<scheme>***@", text)
+
+
+def split_credentials(url: str) -> tuple[str, str | None]:
+    """(URL without credentials, "user:password" or None)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), userinfo
+
+
+def join_credentials(url: str, userinfo: str | None) -> str:
+    if not userinfo:
+        return url
+    parts = urlsplit(url)
+    netloc = f"{userinfo}@{parts.netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def check_stream_url(url: str) -> str:
+    """The URL, stripped, if it names a stream we can open; else InputError saying what's wrong.
+
+    A plain path (no scheme) is a video file standing in for a camera.
+    """
+    url = url.strip()
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in STREAM_SCHEMES:
+        raise InputError(
+            f"{redact_text(url)!r}: unsupported stream URL; expected rtsp://, rtsps://, http://, "
+            "https:// or file:// (or a path to a video file)"
+        )
+    if parts.scheme != "file" and not parts.hostname:
+        raise InputError(f"{redact_text(url)!r}: the URL has no host")
+    return url
+
+
+def redact_url(url: str) -> str:
+    """The URL as it may be shown: credentials, if any, replaced by `***`."""
+    return redact_text(url)

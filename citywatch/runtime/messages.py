@@ -1,0 +1,54 @@
+"""What crosses from camera workers to the supervisor: small, picklable, no pixels but crops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from citywatch.ingest.stream import StreamOptions
+from citywatch.types import CameraHealth, Sighting
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    """Everything a worker process needs; `url` may carry credentials and is never printed."""
+
+    camera_id: str
+    url: str
+    analysis_fps: float
+    min_face_px: float
+    embedder: str
+    flip: bool
+    detector_max_side_px: int
+    detector_min_score: float
+    shots_per_track: int
+    max_track_age_s: float
+    stream: StreamOptions
+    stall_after_s: float = 3.0
+    heartbeat_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChanged:
+    health: CameraHealth
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    camera_id: str
+    progress_age_s: float
+    frames_decoded: int
+    frames_analysed: int
+
+
+@dataclass(frozen=True, slots=True)
+class SightingFound:
+    sighting: Sighting
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStopped:
+    camera_id: str
+    error: str = ""
+
+
+WorkerMessage = HealthChanged | Heartbeat | SightingFound | WorkerStopped

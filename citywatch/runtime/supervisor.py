@@ -1,0 +1,294 @@
+"""The supervisor: starts a worker process per analysed camera, restarts the ones that crash or
+hang (with backoff, without touching the others), and is the one writer of alerts and health.
+
+Cameras above the global cap (`max_analysed_cameras`, highest priority first) stay registered and
+are health-checked by a light prober thread instead of being analysed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue as queue_module
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from citywatch.errors import SourceError
+from citywatch.ingest.probe import probe_stream
+from citywatch.ingest.stream import StreamOptions
+from citywatch.ingest.urls import redact_text
+from citywatch.match.matcher import Matcher
+from citywatch.runtime.messages import (
+    HealthChanged,
+    Heartbeat,
+    SightingFound,
+    WorkerMessage,
+    WorkerSpec,
+    WorkerStopped,
+)
+from citywatch.runtime.worker import run_worker
+from citywatch.types import Alert, Camera, CameraHealth
+
+RESTART_BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+GALLERY_REFRESH_S = 10.0
+
+
+def assign_cameras(cameras: list[Camera], cap: int) -> tuple[list[Camera], list[Camera]]:
+    """(analysed, standby): enabled cameras by priority (high first), then id, up to the cap."""
+    enabled = sorted((c for c in cameras if c.analysis_enabled), key=lambda c: (-c.priority, c.id))
+    analysed = enabled[:cap]
+    chosen = {c.id for c in analysed}
+    return analysed, [c for c in cameras if c.id not in chosen]
+
+
+@dataclass(slots=True)
+class WorkerHandle:
+    spec: WorkerSpec
+    process: BaseProcess | None = None
+    restarts: int = 0
+    next_start_mono: float = 0.0
+    last_heartbeat_mono: float = 0.0
+    stopped: bool = False
+
+
+class Supervisor:
+    def __init__(self, services: Any, on_alert: Callable[[Alert], None]) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.store = services.store
+        self.on_alert = on_alert
+        self.context = multiprocessing.get_context("spawn")
+        self.queue: Any = self.context.Queue()
+        self.stop_event = self.context.Event()
+        self.workers: dict[str, WorkerHandle] = {}
+        self.health: dict[str, CameraHealth] = {}
+        self.alerts = 0
+        self.sightings = 0
+        self._matcher = Matcher(self._gallery())
+        self._gallery_at = time.monotonic()
+        self._prober: threading.Thread | None = None
+        self._prober_stop = threading.Event()
+
+    def _gallery(self) -> Any:
+        return self.store.gallery(self.settings.embedder, self.services.default_min_similarity)
+
+    def _spec(self, camera: Camera) -> WorkerSpec:
+        s = self.settings
+        return WorkerSpec(
+            camera_id=camera.id,
+            url=self.store.cameras.open_url(camera.id),
+            analysis_fps=camera.analysis_fps,
+            min_face_px=camera.min_face_px,
+            embedder=s.embedder,
+            flip=s.flip,
+            detector_max_side_px=s.detector_max_side_px,
+            detector_min_score=s.detector_min_score,
+            shots_per_track=s.shots_per_track,
+            max_track_age_s=s.max_track_age_s,
+            stream=StreamOptions(
+                transport=s.rtsp_transport,
+                open_timeout_s=s.open_timeout_s,
+                read_timeout_s=s.read_timeout_s,
+                loop_files=True,
+                max_side_px=s.detector_max_side_px,
+            ),
+            stall_after_s=s.stall_after_s,
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> tuple[list[Camera], list[Camera]]:
+        cameras = self.store.cameras.all()
+        analysed, standby = assign_cameras(cameras, self.settings.max_analysed_cameras)
+        now = datetime.now(UTC)
+        for camera in analysed:
+            self.workers[camera.id] = WorkerHandle(self._spec(camera))
+            self._record(CameraHealth(camera.id, "starting", now, analysed=True))
+        for camera in standby:
+            self._record(CameraHealth(camera.id, "starting", now, analysed=False))
+        for handle in self.workers.values():
+            self._launch(handle)
+        if standby:
+            self._prober = threading.Thread(
+                target=self._probe_standby,
+                # URLs are read here: the SQLite connection belongs to this thread.
+                args=([(c.id, self.store.cameras.open_url(c.id)) for c in standby],),
+                name="standby-prober",
+                daemon=True,
+            )
+            self._prober.start()
+        return analysed, standby
+
+    def _launch(self, handle: WorkerHandle) -> None:
+        process = self.context.Process(
+            target=run_worker,
+            args=(handle.spec, self.queue, self.stop_event),
+            name=f"camera-{handle.spec.camera_id}",
+            daemon=True,
+        )
+        process.start()
+        handle.process = process
+        handle.stopped = False
+        handle.last_heartbeat_mono = time.monotonic()
+
+    def run(self, until: Callable[[], bool]) -> None:
+        """Handle messages and watch workers until `until()` is true; then stop cleanly."""
+        try:
+            while not until():
+                self.step(0.2)
+        finally:
+            self.stop()
+
+    def step(self, timeout_s: float) -> None:
+        self._drain(timeout_s)
+        self._watch_workers()
+        if time.monotonic() - self._gallery_at > GALLERY_REFRESH_S:
+            self._matcher = Matcher(self._gallery())  # new enrolments take effect while running
+            self._gallery_at = time.monotonic()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Ask every worker to finish its in-flight sightings, collect them, then end."""
+        self.stop_event.set()
+        self._prober_stop.set()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and any(
+            h.process is not None and not h.stopped for h in self.workers.values()
+        ):
+            self._drain(0.2)
+            for handle in self.workers.values():
+                if handle.process is not None and not handle.process.is_alive():
+                    handle.stopped = True
+        self._drain(0.0)
+        for handle in self.workers.values():
+            if handle.process is not None and handle.process.is_alive():
+                handle.process.kill()
+            if handle.process is not None:
+                handle.process.join(timeout=5)
+        now = datetime.now(UTC)
+        for health in list(self.health.values()):
+            self._record(
+                replace(health, state="offline", since=now, last_error="citywatch stopped")
+            )
+
+    # -- messages -------------------------------------------------------------------------------
+    def _drain(self, timeout_s: float) -> None:
+        wait = timeout_s
+        while True:
+            try:
+                message: WorkerMessage = (
+                    self.queue.get(timeout=wait) if wait else self.queue.get_nowait()
+                )
+            except queue_module.Empty:
+                return
+            wait = 0.0
+            self._handle(message)
+
+    def _handle(self, message: WorkerMessage) -> None:
+        if isinstance(message, SightingFound):
+            self.sightings += 1
+            for match in self._matcher.match(message.sighting):
+                alert = self.store.add_alert(match)
+                self.alerts += 1
+                self.on_alert(alert)
+        elif isinstance(message, HealthChanged):
+            health = message.health
+            handle = self.workers.get(health.camera_id)
+            previous = self.health.get(health.camera_id)
+            if previous is not None and previous.state == health.state:
+                health = replace(health, since=previous.since)  # a repeat, not a change
+            self._record(
+                replace(health, restarts=handle.restarts if handle else 0, analysed=bool(handle))
+            )
+        elif isinstance(message, Heartbeat):
+            handle = self.workers.get(message.camera_id)
+            if handle is not None:
+                handle.last_heartbeat_mono = time.monotonic()
+                if message.progress_age_s > self.settings.hung_after_s:
+                    self._restart(handle, f"no progress for {message.progress_age_s:.0f} s")
+        elif isinstance(message, WorkerStopped):
+            handle = self.workers.get(message.camera_id)
+            if handle is not None:
+                handle.stopped = True
+                if message.error and not self.stop_event.is_set():
+                    self._note_error(handle.spec.camera_id, message.error)
+
+    def _note_error(self, camera_id: str, error: str) -> None:
+        health = self.health.get(camera_id)
+        if health is not None:
+            self._record(replace(health, last_error=redact_text(error)))
+
+    def _record(self, health: CameraHealth) -> None:
+        self.health[health.camera_id] = health
+        self.store.cameras.record_health(health)
+
+    # -- worker watch ---------------------------------------------------------------------------
+    def _watch_workers(self) -> None:
+        if self.stop_event.is_set():
+            return
+        now = time.monotonic()
+        for handle in self.workers.values():
+            process = handle.process
+            if process is None:
+                if now >= handle.next_start_mono:
+                    self._launch(handle)
+                continue
+            if not process.is_alive():
+                self._restart(handle, f"worker exited with code {process.exitcode}")
+            elif now - handle.last_heartbeat_mono > self.settings.hung_after_s:
+                self._restart(handle, "worker sent no heartbeat")
+
+    def _restart(self, handle: WorkerHandle, reason: str) -> None:
+        process = handle.process
+        if process is not None and process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+        delay = RESTART_BACKOFF_S[min(handle.restarts, len(RESTART_BACKOFF_S) - 1)]
+        handle.restarts += 1
+        handle.process = None
+        handle.next_start_mono = time.monotonic() + delay
+        camera_id = handle.spec.camera_id
+        health = self.health.get(camera_id) or CameraHealth(
+            camera_id, "starting", datetime.now(UTC)
+        )
+        self._record(
+            replace(
+                health,
+                restarts=handle.restarts,
+                last_error=f"{reason}; restarting in {delay:.0f} s",
+                analysed=True,
+            )
+        )
+
+    # -- standby cameras ------------------------------------------------------------------------
+    def _probe_standby(self, cameras: list[tuple[str, str]]) -> None:
+        """Health-check cameras above the cap: a short probe each, every interval."""
+        options = StreamOptions(
+            transport=self.settings.rtsp_transport,
+            open_timeout_s=self.settings.open_timeout_s,
+            read_timeout_s=self.settings.read_timeout_s,
+        )
+        while not self._prober_stop.is_set():
+            for camera_id, url in cameras:
+                if self._prober_stop.is_set():
+                    return
+                state, error = "live", ""
+                try:
+                    probe_stream(url, seconds=0.5, options=options)
+                except SourceError as failure:
+                    state, error = failure.state, redact_text(str(failure))
+                self.queue.put(
+                    HealthChanged(
+                        CameraHealth(
+                            camera_id,
+                            state,
+                            datetime.now(UTC),
+                            last_frame_at=datetime.now(UTC) if state == "live" else None,
+                            last_error=error,
+                            analysed=False,
+                        )
+                    )
+                )
+            self._prober_stop.wait(self.settings.health_check_interval_s)

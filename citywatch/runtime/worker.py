@@ -1,0 +1,91 @@
+"""A camera worker: one process per analysed camera, reading, detecting, tracking, embedding.
+
+It never touches the database: it sends `Sighting`s, health changes and heartbeats to the
+supervisor over a queue. A watchdog thread sends the heartbeats and reports a stall while the
+reader is blocked in FFmpeg; if the reading loop itself stops making progress, the heartbeats say
+so and the supervisor restarts the process.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import traceback
+from dataclasses import replace
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
+
+from citywatch.ingest.health import HealthMonitor
+from citywatch.ingest.stream import LiveSource
+from citywatch.ingest.urls import redact_text
+from citywatch.runtime.messages import (
+    HealthChanged,
+    Heartbeat,
+    SightingFound,
+    WorkerMessage,
+    WorkerSpec,
+    WorkerStopped,
+)
+
+
+def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> None:
+    """Process entry point (spawned). Returns when `stop` is set, after flushing open tracks."""
+    import cv2
+
+    # One thread per camera: several cameras share the cores far better than one camera's
+    # frame split over threads, and per-core cost is what the sizing depends on.
+    cv2.setNumThreads(1)
+    from citywatch.detect import load_detector
+    from citywatch.embed import load_embedder
+    from citywatch.embed.quality import QualityGate
+    from citywatch.runtime.pipeline import SightingPipeline
+    from citywatch.track import ByteTracker
+
+    monitor = HealthMonitor(
+        spec.camera_id, lambda health: queue.put(HealthChanged(health)), spec.stall_after_s
+    )
+    local_stop = threading.Event()
+    # Ctrl-C reaches the whole process group: the supervisor decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: local_stop.set())
+    source = LiveSource(
+        spec.url, spec.camera_id, spec.analysis_fps, monitor, local_stop, spec.stream
+    )
+    analysed = 0
+
+    def watch() -> None:
+        while not local_stop.wait(spec.heartbeat_s):
+            if stop.is_set():
+                local_stop.set()
+            monitor.check_stall()
+            queue.put(
+                Heartbeat(spec.camera_id, monitor.progress_age_s(), source.frames_decoded, analysed)
+            )
+
+    watchdog = threading.Thread(target=watch, name=f"watchdog-{spec.camera_id}", daemon=True)
+    error = ""
+    try:
+        pipeline = SightingPipeline(
+            load_detector(
+                "yunet",
+                min_score=spec.detector_min_score,
+                max_side_px=spec.detector_max_side_px,
+            ),
+            load_embedder(spec.embedder, flip=spec.flip),
+            QualityGate(min_face_px=spec.min_face_px),
+            ByteTracker(max_track_age_s=spec.max_track_age_s),
+            spec.shots_per_track,
+        )
+        watchdog.start()
+        for frame in source.frames():
+            analysed += 1
+            for sighting in pipeline.process(frame):
+                queue.put(SightingFound(replace(sighting, started_at=source.started_at)))
+            monitor.touch()
+        for sighting in pipeline.flush():  # stopping: finish the sightings in flight
+            queue.put(SightingFound(replace(sighting, started_at=source.started_at)))
+    except Exception as failure:  # reported, then the supervisor restarts the worker
+        error = redact_text("".join(traceback.format_exception_only(failure)).strip())
+    finally:
+        local_stop.set()
+        queue.put(WorkerStopped(spec.camera_id, error))
