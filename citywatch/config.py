@@ -38,6 +38,9 @@ class Settings:
     hung_after_s: float = 30.0
     """A worker whose reading loop made no progress for this long is killed and restarted."""
     health_check_interval_s: float = 30.0
+    alert_cooldown_s: float = 30.0
+    """Live cameras: a match of the same person on the same camera within this many seconds of
+    the last one extends that alert instead of raising another (0 disables)."""
 
     def with_options(self, **options: Any) -> Settings:
         """A copy with the given options set; `None` values are ignored."""

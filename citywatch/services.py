@@ -92,8 +92,10 @@ class Services:
     def add_camera(self, camera: Camera, url: str, force: bool = False) -> CameraAdded:
         """Probe, check the onboarding bar, register. `force` records a failing camera anyway."""
         url = check_stream_url(url)
-        if "://" not in url and not Path(url).is_file():
-            raise InputError(f"{url}: no such file; expected a stream URL or a video file")
+        if "://" not in url:
+            if not Path(url).is_file():
+                raise InputError(f"{url}: no such file; expected a stream URL or a video file")
+            url = str(Path(url).resolve())  # `run` may start in another folder
         warnings: list[str] = []
         probe = None
         try:

@@ -39,6 +39,7 @@ def classify_error(error: BaseException) -> str:
         | av.error.ProtocolNotFoundError
         | av.error.DemuxerNotFoundError
         | av.error.DecoderNotFoundError
+        | av.error.InvalidDataError
         | av.error.FileNotFoundError
         | av.error.PermissionError,
     ):
@@ -133,7 +134,7 @@ class HealthMonitor:
                 and self._last_frame_mono is not None
                 and time.monotonic() - self._last_frame_mono > self.stall_after_s
             ):
-                changed = self._set("stalled", f"no frame for more than {self.stall_after_s:.0f} s")
+                changed = self._set("stalled", f"no frame for more than {self.stall_after_s:g} s")
         self._notify(changed)
 
 

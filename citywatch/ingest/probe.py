@@ -25,8 +25,7 @@ FPS_SLACK = 0.5
 def probe_stream(
     url: str, seconds: float = 3.0, options: StreamOptions | None = None
 ) -> StreamProbe:
-    """Read up to `seconds` of stream time (or 75 frames) and measure it; SourceError if it fails.
-    """
+    """Read up to `seconds` of stream (or 75 frames) and measure it; SourceError if it fails."""
     options = options or StreamOptions(open_timeout_s=10.0, read_timeout_s=10.0)
     path = url[7:] if url.lower().startswith("file://") else url
     started = time.monotonic()

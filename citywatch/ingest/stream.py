@@ -8,6 +8,8 @@ Timestamps: the tracker needs smooth time, alerts need trustworthy time. Frame t
 stream's own presentation timestamps within one connection (smooth, immune to delivery jitter)
 but are anchored to the server's monotonic clock at each connection and re-anchored when the
 camera's clock jumps, so a camera that resets its clock can neither stall nor reorder events.
+A file read faster than real time (`pace_files=False`) keeps its own stream time instead, and a
+replay (loop or reconnect) continues after the last frame rather than starting again behind it.
 `timestamp_s` counts seconds from `started_at` (server UTC).
 """
 
@@ -92,6 +94,8 @@ class LiveSource:
         self.decode_errors = 0
         self.frames_decoded = 0
         self._last_timestamp_s = 0.0
+        self._resume_s = 0.0
+        """Stream time just after the last packet read from a file: where a replay resumes."""
 
     def now_s(self) -> float:
         return time.monotonic() - self._start_mono
@@ -134,6 +138,11 @@ class LiveSource:
             sampler = FrameSampler(self.fps)
             time_base = float(stream.time_base) if stream.time_base else 1 / 90000
             pace = is_file(self.url) and options.pace_files
+            # A file read faster than real time runs on its own (stream) clock: re-anchoring it
+            # to the server's clock would freeze its timestamps until the server caught up.
+            server_clock = not is_file(self.url) or options.pace_files
+            rate = stream.average_rate or stream.guessed_rate
+            period_s = 1 / float(rate) if rate else 0.04
             anchor_s: float | None = None
             first_pts: int | None = None
             while True:  # one pass of a file, or the whole life of a live connection
@@ -155,13 +164,19 @@ class LiveSource:
                             timestamp_s = now_s
                         else:
                             if first_pts is None or anchor_s is None:
+                                # A reconnection or another pass of a looped file continues
+                                # after the last frame (of a file: its last packet), never
+                                # behind it, or time would freeze at the last timestamp.
                                 first_pts, anchor_s = pts, now_s
+                                if self.frames_decoded > 1:
+                                    next_s = max(self._last_timestamp_s + period_s, self._resume_s)
+                                    anchor_s = max(now_s, next_s) if server_clock else next_s
                             timestamp_s = anchor_s + (pts - first_pts) * time_base
                             if pace and timestamp_s > now_s:
                                 if self.stop.wait(timestamp_s - now_s):
                                     return
                                 now_s = self.now_s()
-                            if abs(timestamp_s - now_s) > MAX_CLOCK_DRIFT_S:
+                            if server_clock and abs(timestamp_s - now_s) > MAX_CLOCK_DRIFT_S:
                                 first_pts, anchor_s = pts, now_s  # camera clock jumped
                                 timestamp_s = now_s
                         timestamp_s = max(timestamp_s, self._last_timestamp_s)
@@ -174,6 +189,9 @@ class LiveSource:
                             index=self.frames_decoded - 1,
                             camera_id=self.camera_id,
                         )
+                    if is_file(self.url) and packet.pts is not None and first_pts is not None:
+                        end_pts = packet.pts + (packet.duration or 0) - first_pts
+                        self._resume_s = max(self._resume_s, (anchor_s or 0) + end_pts * time_base)
                 if not (is_file(self.url) and options.loop_files):
                     return
                 container.seek(0)

@@ -8,12 +8,14 @@ the URL they were given, so every message from the stream layer goes through `re
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from citywatch.errors import InputError
 
 STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https", "file")
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+# Up to the last `@` of the authority: FFmpeg accepts an unencoded `@` in the password.
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s]+@")
 
 
 def redact_text(text: str) -> str:
@@ -45,6 +47,13 @@ def check_stream_url(url: str) -> str:
     """
     url = url.strip()
     if "://" not in url:
+        scheme = urlsplit(url).scheme
+        # `javascript:...`, `mailto:...`: a scheme, not a file (one letter is a Windows drive).
+        if len(scheme) > 1 and not Path(url).exists():
+            raise InputError(
+                f"{redact_text(url)!r}: unsupported stream URL; expected rtsp://, rtsps://, "
+                "http://, https:// or file:// (or a path to a video file)"
+            )
         return url
     parts = urlsplit(url)
     if parts.scheme.lower() not in STREAM_SCHEMES:

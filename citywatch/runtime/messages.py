@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from citywatch.ingest.stream import StreamOptions
 from citywatch.types import CameraHealth, Sighting
@@ -13,7 +13,7 @@ class WorkerSpec:
     """Everything a worker process needs; `url` may carry credentials and is never printed."""
 
     camera_id: str
-    url: str
+    url: str = field(repr=False)
     analysis_fps: float
     min_face_px: float
     embedder: str

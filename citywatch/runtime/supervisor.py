@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from citywatch.alerts.dedup import AlertDeduplicator
 from citywatch.errors import SourceError
 from citywatch.ingest.probe import probe_stream
 from citywatch.ingest.stream import StreamOptions
@@ -70,6 +71,7 @@ class Supervisor:
         self.sightings = 0
         self._matcher = Matcher(self._gallery())
         self._gallery_at = time.monotonic()
+        self._dedup = AlertDeduplicator(self.settings.alert_cooldown_s)
         self._prober: threading.Thread | None = None
         self._prober_stop = threading.Event()
 
@@ -189,10 +191,20 @@ class Supervisor:
     def _handle(self, message: WorkerMessage) -> None:
         if isinstance(message, SightingFound):
             self.sightings += 1
-            for match in self._matcher.match(message.sighting):
-                alert = self.store.add_alert(match)
-                self.alerts += 1
-                self.on_alert(alert)
+            sighting = message.sighting
+            for match in self._matcher.match(sighting):
+                earlier = self._dedup.existing(
+                    sighting.camera_id, match.person_id, sighting.first_seen_s
+                )
+                if earlier is not None:
+                    alert = self.store.extend_alert(earlier, match)
+                else:
+                    alert = self.store.add_alert(match)
+                    self.alerts += 1
+                    self.on_alert(alert)
+                self._dedup.remember(
+                    sighting.camera_id, match.person_id, alert.id, sighting.last_seen_s
+                )
         elif isinstance(message, HealthChanged):
             health = message.health
             handle = self.workers.get(health.camera_id)

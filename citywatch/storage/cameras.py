@@ -145,12 +145,15 @@ class CameraRegistry:
 
     # -- health -------------------------------------------------------------------------------
     def record_health(self, health: CameraHealth) -> None:
+        """Upsert a camera's health; dropped if the camera was removed meanwhile (a running
+        supervisor must not crash because `camera remove` ran in another process)."""
         if health.state not in HEALTH_STATES:
             raise ValueError(f"unknown health state {health.state!r}")
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO camera_health (camera_id, state, since, last_frame_at, last_error, "
-                "restarts, analysed, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "restarts, analysed, updated_at) SELECT ?, ?, ?, ?, ?, ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM cameras WHERE id = ?) "
                 "ON CONFLICT (camera_id) DO UPDATE SET state = excluded.state, "
                 "since = excluded.since, last_frame_at = excluded.last_frame_at, "
                 "last_error = excluded.last_error, restarts = excluded.restarts, "
@@ -164,6 +167,7 @@ class CameraRegistry:
                     health.restarts,
                     int(health.analysed),
                     (health.updated_at or datetime.now(UTC)).isoformat(),
+                    health.camera_id,
                 ),
             )
 

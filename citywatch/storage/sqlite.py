@@ -310,6 +310,23 @@ class Store:
             raise
         return self.alert(int(cursor.lastrowid or 0))
 
+    def extend_alert(self, alert_id: int, match: Match) -> Alert:
+        """A later track of the same pass: widen the alert's time span, keep the best similarity."""
+        sighting = match.sighting
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE alerts SET last_seen_s = max(last_seen_s, ?), "
+                "last_seen_at = coalesce(?, last_seen_at), similarity = max(similarity, ?) "
+                "WHERE id = ?",
+                (
+                    sighting.last_seen_s,
+                    _at(sighting.started_at, sighting.last_seen_s),
+                    match.similarity,
+                    alert_id,
+                ),
+            )
+        return self.alert(alert_id)
+
     def alert(self, alert_id: int) -> Alert:
         row = self.db.execute(_ALERT_QUERY + " WHERE a.id = ?", (alert_id,)).fetchone()
         if row is None:
