@@ -29,9 +29,12 @@ _OFFLINE_ERRNOS = {
 }
 
 
-def classify_error(error: BaseException) -> str:
-    """The health state an exception from opening or reading a stream implies."""
-    if isinstance(error, av.error.ExitError | av.error.TimeoutError | TimeoutError):
+def classify_error(error: BaseException, timed_out: bool = False) -> str:
+    """The health state an exception from opening or reading a stream implies.
+
+    `timed_out`: the attempt lasted its whole timeout, whatever error FFmpeg then reported.
+    """
+    if timed_out or isinstance(error, av.error.ExitError | av.error.TimeoutError | TimeoutError):
         return "stalled"  # something answers (or hangs) but delivers nothing in time
     if isinstance(
         error,

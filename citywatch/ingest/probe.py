@@ -36,7 +36,8 @@ def probe_stream(
             timeout=(options.open_timeout_s, options.read_timeout_s),
         )
     except (av.error.FFmpegError, OSError) as error:
-        state = classify_error(error)
+        timed_out = time.monotonic() - started >= 0.9 * options.open_timeout_s
+        state = classify_error(error, timed_out)
         raise SourceError(
             f"{redact_text(url)}: cannot open the stream ({state}: {redact_text(str(error))}); "
             "expected a reachable RTSP/HTTP camera or a video file",

@@ -31,7 +31,59 @@ from citywatch.ingest.urls import redact_text
 from citywatch.ingest.video import FrameSampler
 from citywatch.types import Frame, Image
 
-MAX_CLOCK_DRIFT_S = 2.0
+MAX_CLOCK_DRIFT_S = 10.0
+"""A stream time this far from the server's clock means the camera's clock jumped: re-anchor.
+Generous, so that a worker a few seconds behind under load keeps deterministic timestamps."""
+
+
+class StreamClock:
+    """Maps presentation times to source timestamps: smooth within a pass, never backwards.
+
+    Within one connection (or one pass of a looped file) a frame's timestamp is the pass's start
+    plus its presentation time since the pass's first frame, so which frames the sampler keeps
+    depends only on the stream, not on delivery jitter. Frames without a timestamp (FFmpeg gives
+    none for the first RTSP frame) are placed one frame period after the previous one. A new pass
+    starts after the last frame handed out (or, for files, after the last packet read), at the
+    server's clock when that is later; a jump of more than MAX_CLOCK_DRIFT_S re-anchors.
+    """
+
+    def __init__(self, server_clock: bool, period_s: float = 0.04) -> None:
+        self.server_clock = server_clock
+        self.period_s = period_s
+        self.last_s: float | None = None
+        self._resume_s = 0.0
+        self._base_s: float | None = None
+        self._first_pts_s: float | None = None
+
+    def new_pass(self) -> None:
+        self._base_s = None
+        self._first_pts_s = None
+
+    def packet_end(self, pts_end_s: float) -> None:
+        """(Files) presentation time just after a packet: where a replay will resume."""
+        if self._base_s is not None and self._first_pts_s is not None:
+            self._resume_s = max(self._resume_s, self._base_s + pts_end_s - self._first_pts_s)
+
+    def stamp(self, pts_s: float | None, now_s: float) -> float:
+        last = self.last_s
+        if self._base_s is None:
+            start = now_s if self.server_clock else 0.0
+            if last is not None:
+                following = max(last + self.period_s, self._resume_s)
+                start = max(start, following) if self.server_clock else following
+            self._base_s, self._first_pts_s, stamp = start, pts_s, start
+        elif pts_s is None or self._first_pts_s is None:
+            stamp = (last if last is not None else self._base_s) + self.period_s
+            if pts_s is not None:  # the first timestamp after timestamp-less frames
+                self._base_s, self._first_pts_s = stamp, pts_s
+        else:
+            stamp = self._base_s + (pts_s - self._first_pts_s)
+        if self.server_clock and abs(stamp - now_s) > MAX_CLOCK_DRIFT_S:
+            self._base_s, self._first_pts_s, stamp = now_s, pts_s, now_s
+        if last is not None:
+            stamp = max(stamp, last)
+        self.last_s = stamp
+        return stamp
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +145,9 @@ class LiveSource:
         self.connections = 0
         self.decode_errors = 0
         self.frames_decoded = 0
-        self._last_timestamp_s = 0.0
-        self._resume_s = 0.0
-        """Stream time just after the last packet read from a file: where a replay resumes."""
+        # A file read faster than real time runs on its own (stream) clock: anchoring it to the
+        # server's clock would freeze its timestamps until the server caught up.
+        self.clock = StreamClock(server_clock=not is_file(url) or self.options.pace_files)
 
     def now_s(self) -> float:
         return time.monotonic() - self._start_mono
@@ -104,6 +156,7 @@ class LiveSource:
         backoff = self.options.backoff_initial_s
         while not self.stop.is_set():
             delivered = False
+            attempt_mono = time.monotonic()
             try:
                 for frame in self._connection():
                     delivered = True
@@ -112,7 +165,13 @@ class LiveSource:
                     return
                 self.monitor.report("offline", "stream ended")
             except (av.error.FFmpegError, OSError) as error:
-                self.monitor.report(classify_error(error), f"{type(error).__name__}: {error}")
+                # FFmpeg reports an open that hit its timeout as "invalid data"; what it means is
+                # that something accepted the connection and then said nothing.
+                waited_s = time.monotonic() - attempt_mono
+                timed_out = not delivered and waited_s >= 0.9 * self.options.open_timeout_s
+                self.monitor.report(
+                    classify_error(error, timed_out), f"{type(error).__name__}: {error}"
+                )
             if delivered:
                 backoff = self.options.backoff_initial_s
             if self.stop.wait(backoff):
@@ -137,14 +196,10 @@ class LiveSource:
                 stream.codec_context.skip_frame = "NONKEY"
             sampler = FrameSampler(self.fps)
             time_base = float(stream.time_base) if stream.time_base else 1 / 90000
-            pace = is_file(self.url) and options.pace_files
-            # A file read faster than real time runs on its own (stream) clock: re-anchoring it
-            # to the server's clock would freeze its timestamps until the server caught up.
-            server_clock = not is_file(self.url) or options.pace_files
             rate = stream.average_rate or stream.guessed_rate
-            period_s = 1 / float(rate) if rate else 0.04
-            anchor_s: float | None = None
-            first_pts: int | None = None
+            self.clock.period_s = 1 / float(rate) if rate else 0.04
+            self.clock.new_pass()
+            pace = is_file(self.url) and options.pace_files
             while True:  # one pass of a file, or the whole life of a live connection
                 for packet in container.demux(stream):
                     self.monitor.touch()
@@ -158,29 +213,12 @@ class LiveSource:
                     for frame in decoded:
                         self.frames_decoded += 1
                         self.monitor.frame()
-                        now_s = self.now_s()
                         pts = frame.pts if frame.pts is not None else packet.dts
-                        if pts is None:
-                            timestamp_s = now_s
-                        else:
-                            if first_pts is None or anchor_s is None:
-                                # A reconnection or another pass of a looped file continues
-                                # after the last frame (of a file: its last packet), never
-                                # behind it, or time would freeze at the last timestamp.
-                                first_pts, anchor_s = pts, now_s
-                                if self.frames_decoded > 1:
-                                    next_s = max(self._last_timestamp_s + period_s, self._resume_s)
-                                    anchor_s = max(now_s, next_s) if server_clock else next_s
-                            timestamp_s = anchor_s + (pts - first_pts) * time_base
-                            if pace and timestamp_s > now_s:
-                                if self.stop.wait(timestamp_s - now_s):
-                                    return
-                                now_s = self.now_s()
-                            if server_clock and abs(timestamp_s - now_s) > MAX_CLOCK_DRIFT_S:
-                                first_pts, anchor_s = pts, now_s  # camera clock jumped
-                                timestamp_s = now_s
-                        timestamp_s = max(timestamp_s, self._last_timestamp_s)
-                        self._last_timestamp_s = timestamp_s
+                        pts_s = None if pts is None else pts * time_base
+                        timestamp_s = self.clock.stamp(pts_s, self.now_s())
+                        ahead_s = timestamp_s - self.now_s()
+                        if pace and ahead_s > 0 and self.stop.wait(ahead_s):
+                            return
                         if not sampler.keep(timestamp_s):
                             continue
                         yield Frame(
@@ -189,13 +227,12 @@ class LiveSource:
                             index=self.frames_decoded - 1,
                             camera_id=self.camera_id,
                         )
-                    if is_file(self.url) and packet.pts is not None and first_pts is not None:
-                        end_pts = packet.pts + (packet.duration or 0) - first_pts
-                        self._resume_s = max(self._resume_s, (anchor_s or 0) + end_pts * time_base)
+                    if is_file(self.url) and packet.pts is not None:
+                        self.clock.packet_end((packet.pts + (packet.duration or 0)) * time_base)
                 if not (is_file(self.url) and options.loop_files):
                     return
                 container.seek(0)
-                first_pts = anchor_s = None
+                self.clock.new_pass()
 
     def _pixels(self, frame: Any) -> Image:
         limit = self.options.max_side_px
