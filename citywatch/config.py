@@ -29,6 +29,10 @@ class Settings:
     min_face_px: float = 24.0
     shots_per_track: int = 3
     max_track_age_s: float = 1.0
+    live_detector_coarse_side_px: int = 640
+    live_detector_full_every: int = 3
+    """Live cameras detect at `detector_max_side_px` every Nth analysed frame and at the coarse
+    size in between (see detect/cadence.py); 1 = full size on every frame."""
     max_analysed_cameras: int = 8
     """Global cap on cameras analysed at once; the rest stay registered and health-checked."""
     rtsp_transport: str = "tcp"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from dataclasses import asdict
 from typing import Any
 
 import click
@@ -313,6 +314,10 @@ def run(context: click.Context, as_json: bool, duration: float | None) -> None:
         "sightings": supervisor.sightings,
         "alerts": supervisor.alerts,
         "seconds": time.monotonic() - started,
+        "per_camera": {
+            camera_id: {**asdict(counts), "restarts": supervisor.workers[camera_id].restarts}
+            for camera_id, counts in supervisor.counters().items()
+        },
     }
     if as_json:
         emit_json(summary)

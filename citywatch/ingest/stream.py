@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,8 +133,12 @@ class LiveSource:
         monitor: HealthMonitor,
         stop: threading.Event,
         options: StreamOptions | None = None,
+        on_disconnect: Callable[[], None] | None = None,
     ) -> None:
         self.url = url
+        self.on_disconnect = on_disconnect
+        """Called after every connection (or pass) that delivered frames ends: a disconnect
+        breaks the scene's continuity, so the caller can end its tracks there."""
         self.camera_id = camera_id
         self.fps = fps
         self.monitor = monitor
@@ -172,6 +176,8 @@ class LiveSource:
                 self.monitor.report(
                     classify_error(error, timed_out), f"{type(error).__name__}: {error}"
                 )
+            if delivered and self.on_disconnect is not None:
+                self.on_disconnect()
             if delivered:
                 backoff = self.options.backoff_initial_s
             if self.stop.wait(backoff):

@@ -19,6 +19,8 @@ class WorkerSpec:
     embedder: str
     flip: bool
     detector_max_side_px: int
+    detector_coarse_side_px: int
+    detector_full_every: int
     detector_min_score: float
     shots_per_track: int
     max_track_age_s: float
@@ -33,11 +35,30 @@ class HealthChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkerCounters:
+    """Running totals of one worker process (the supervisor adds up restarts)."""
+
+    frames_decoded: int = 0
+    frames_analysed: int = 0
+    sightings: int = 0
+    connections: int = 0
+    decode_errors: int = 0
+
+    def __add__(self, other: WorkerCounters) -> WorkerCounters:
+        return WorkerCounters(
+            self.frames_decoded + other.frames_decoded,
+            self.frames_analysed + other.frames_analysed,
+            self.sightings + other.sightings,
+            self.connections + other.connections,
+            self.decode_errors + other.decode_errors,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Heartbeat:
     camera_id: str
     progress_age_s: float
-    frames_decoded: int
-    frames_analysed: int
+    counters: WorkerCounters
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +69,7 @@ class SightingFound:
 @dataclass(frozen=True, slots=True)
 class WorkerStopped:
     camera_id: str
+    counters: WorkerCounters
     error: str = ""
 
 

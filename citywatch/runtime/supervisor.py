@@ -12,7 +12,7 @@ import queue as queue_module
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -27,6 +27,7 @@ from citywatch.runtime.messages import (
     HealthChanged,
     Heartbeat,
     SightingFound,
+    WorkerCounters,
     WorkerMessage,
     WorkerSpec,
     WorkerStopped,
@@ -54,6 +55,17 @@ class WorkerHandle:
     next_start_mono: float = 0.0
     last_heartbeat_mono: float = 0.0
     stopped: bool = False
+    finished: WorkerCounters = field(default_factory=WorkerCounters)
+    """Totals of this camera's earlier (ended) worker processes."""
+    current: WorkerCounters = field(default_factory=WorkerCounters)
+
+    @property
+    def counters(self) -> WorkerCounters:
+        return self.finished + self.current
+
+    def retire(self, last: WorkerCounters | None = None) -> None:
+        self.finished = self.finished + (last if last is not None else self.current)
+        self.current = WorkerCounters()
 
 
 class Supervisor:
@@ -88,6 +100,8 @@ class Supervisor:
             embedder=s.embedder,
             flip=s.flip,
             detector_max_side_px=s.detector_max_side_px,
+            detector_coarse_side_px=s.live_detector_coarse_side_px,
+            detector_full_every=s.live_detector_full_every,
             detector_min_score=s.detector_min_score,
             shots_per_track=s.shots_per_track,
             max_track_age_s=s.max_track_age_s,
@@ -100,6 +114,10 @@ class Supervisor:
             ),
             stall_after_s=s.stall_after_s,
         )
+
+    def counters(self) -> dict[str, WorkerCounters]:
+        """Per analysed camera: frames, sightings, connections, summed over worker restarts."""
+        return {camera_id: handle.counters for camera_id, handle in self.workers.items()}
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> tuple[list[Camera], list[Camera]]:
@@ -216,14 +234,16 @@ class Supervisor:
             )
         elif isinstance(message, Heartbeat):
             handle = self.workers.get(message.camera_id)
-            if handle is not None:
+            if handle is not None and not handle.stopped:
                 handle.last_heartbeat_mono = time.monotonic()
+                handle.current = message.counters
                 if message.progress_age_s > self.settings.hung_after_s:
                     self._restart(handle, f"no progress for {message.progress_age_s:.0f} s")
         elif isinstance(message, WorkerStopped):
             handle = self.workers.get(message.camera_id)
             if handle is not None:
                 handle.stopped = True
+                handle.retire(message.counters)
                 if message.error and not self.stop_event.is_set():
                     self._note_error(handle.spec.camera_id, message.error)
 
@@ -257,6 +277,8 @@ class Supervisor:
         if process is not None and process.is_alive():
             process.kill()
             process.join(timeout=5)
+        if not handle.stopped:
+            handle.retire()  # killed: its last heartbeat is all we know
         delay = RESTART_BACKOFF_S[min(handle.restarts, len(RESTART_BACKOFF_S) - 1)]
         handle.restarts += 1
         handle.process = None

@@ -22,10 +22,13 @@ from citywatch.runtime.messages import (
     HealthChanged,
     Heartbeat,
     SightingFound,
+    WorkerCounters,
     WorkerMessage,
     WorkerSpec,
     WorkerStopped,
 )
+from citywatch.runtime.pipeline import SightingPipeline
+from citywatch.types import Sighting
 
 
 def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> None:
@@ -35,10 +38,10 @@ def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> No
     # One thread per camera: several cameras share the cores far better than one camera's
     # frame split over threads, and per-core cost is what the sizing depends on.
     cv2.setNumThreads(1)
-    from citywatch.detect import load_detector
+    from citywatch.detect import FaceDetector, load_detector
+    from citywatch.detect.cadence import CadenceDetector
     from citywatch.embed import load_embedder
     from citywatch.embed.quality import QualityGate
-    from citywatch.runtime.pipeline import SightingPipeline
     from citywatch.track import ByteTracker
 
     monitor = HealthMonitor(
@@ -48,29 +51,62 @@ def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> No
     # Ctrl-C reaches the whole process group: the supervisor decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: local_stop.set())
-    source = LiveSource(
-        spec.url, spec.camera_id, spec.analysis_fps, monitor, local_stop, spec.stream
-    )
+    sightings = 0
     analysed = 0
+    pipeline: SightingPipeline | None = None
+
+    def send(found: list[Sighting]) -> None:
+        nonlocal sightings
+        for sighting in found:
+            sightings += 1
+            queue.put(SightingFound(replace(sighting, started_at=source.started_at)))
+
+    def end_tracks() -> None:  # a disconnect: the people seen before it have left the scene
+        if pipeline is not None:
+            send(pipeline.flush())
+
+    source = LiveSource(
+        spec.url,
+        spec.camera_id,
+        spec.analysis_fps,
+        monitor,
+        local_stop,
+        spec.stream,
+        on_disconnect=end_tracks,
+    )
+
+    def counters() -> WorkerCounters:
+        return WorkerCounters(
+            frames_decoded=source.frames_decoded,
+            frames_analysed=analysed,
+            sightings=sightings,
+            connections=source.connections,
+            decode_errors=source.decode_errors,
+        )
 
     def watch() -> None:
         while not local_stop.wait(spec.heartbeat_s):
             if stop.is_set():
                 local_stop.set()
             monitor.check_stall()
-            queue.put(
-                Heartbeat(spec.camera_id, monitor.progress_age_s(), source.frames_decoded, analysed)
-            )
+            queue.put(Heartbeat(spec.camera_id, monitor.progress_age_s(), counters()))
 
     watchdog = threading.Thread(target=watch, name=f"watchdog-{spec.camera_id}", daemon=True)
     error = ""
     try:
-        pipeline = SightingPipeline(
-            load_detector(
+        full = load_detector(
+            "yunet", min_score=spec.detector_min_score, max_side_px=spec.detector_max_side_px
+        )
+        detector: FaceDetector = full
+        if spec.detector_full_every > 1 and spec.detector_coarse_side_px:
+            coarse = load_detector(
                 "yunet",
                 min_score=spec.detector_min_score,
-                max_side_px=spec.detector_max_side_px,
-            ),
+                max_side_px=spec.detector_coarse_side_px,
+            )
+            detector = CadenceDetector(full, coarse, spec.detector_full_every)
+        pipeline = SightingPipeline(
+            detector,
             load_embedder(spec.embedder, flip=spec.flip),
             QualityGate(min_face_px=spec.min_face_px),
             ByteTracker(max_track_age_s=spec.max_track_age_s),
@@ -79,13 +115,11 @@ def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> No
         watchdog.start()
         for frame in source.frames():
             analysed += 1
-            for sighting in pipeline.process(frame):
-                queue.put(SightingFound(replace(sighting, started_at=source.started_at)))
+            send(pipeline.process(frame))
             monitor.touch()
-        for sighting in pipeline.flush():  # stopping: finish the sightings in flight
-            queue.put(SightingFound(replace(sighting, started_at=source.started_at)))
+        end_tracks()  # stopping: finish the sightings in flight
     except Exception as failure:  # reported, then the supervisor restarts the worker
         error = redact_text("".join(traceback.format_exception_only(failure)).strip())
     finally:
         local_stop.set()
-        queue.put(WorkerStopped(spec.camera_id, error))
+        queue.put(WorkerStopped(spec.camera_id, counters(), error))
