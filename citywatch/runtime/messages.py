@@ -19,13 +19,13 @@ class WorkerSpec:
     embedder: str
     flip: bool
     detector_max_side_px: int
-    detector_coarse_side_px: int
-    detector_full_every: int
     detector_min_score: float
     shots_per_track: int
     max_track_age_s: float
     stream: StreamOptions
     stall_after_s: float = 3.0
+    detector_coarse_side_px: int = 0
+    detector_full_every: int = 1
     heartbeat_s: float = 1.0
 
 
