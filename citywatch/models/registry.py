@@ -55,7 +55,7 @@ MODELS: dict[str, ModelSpec] = {
             license="Apache-2.0 (OpenCV Zoo)",
             input_size=(112, 112),
             embedding_size=128,
-            min_similarity=0.40,
+            min_similarity=0.36,
         ),
         ModelSpec(
             name="arcface",
@@ -67,7 +67,7 @@ MODELS: dict[str, ModelSpec] = {
             license="InsightFace model weights: non-commercial research use only",
             input_size=(112, 112),
             embedding_size=512,
-            min_similarity=0.30,
+            min_similarity=0.23,
             commercial_use=False,
             note="Opt-in profile. Weights are licensed for non-commercial research only.",
         ),

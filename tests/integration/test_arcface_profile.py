@@ -13,6 +13,7 @@ import pytest
 from citywatch.config import load_settings
 from citywatch.embed import arcface
 from citywatch.embed.arcface import ArcFaceLicenseWarning
+from citywatch.models import model_spec
 from citywatch.services import build_services
 
 from .conftest import CitywatchCli, lfw_photo
@@ -41,7 +42,7 @@ def test_arcface_services_compare_and_warn_about_the_licence(tmp_path: Path, lfw
     assert same.same is True
     assert different.same is False
     assert same.similarity > same.min_similarity > different.similarity
-    assert same.min_similarity == pytest.approx(0.30)
+    assert same.min_similarity == model_spec("arcface").min_similarity
 
 
 def test_arcface_cli_compare_warns_and_prints_json(citywatch: CitywatchCli, lfw: Path) -> None:
