@@ -10,7 +10,9 @@ dlib expects a 150x150 RGB "face chip" as `dlib.get_face_chip(..., padding=0.25)
 the one `embed(aligned 112x112)` interface, `DlibEmbedder` warps our ArcFace-template crop onto
 dlib's chip geometry: `TEMPLATE_DLIB_150` is where YuNet's five landmarks fall in dlib's chips
 (median over 792 non-LFW photos from ../shared/data/masks and utkface, chips cut with dlib's own
-5-point shape predictor). dlib's chip is tighter than the ArcFace crop, so it lies inside it.
+5-point shape predictor). dlib's chip reaches about 17 px (at 112 px scale) below the ArcFace
+crop, under the chin; those rows are filled by repeating the crop's border, which costs dlib a
+little (98.4 % against 98.6 % when warped straight from the photo, on LFW's first three folds).
 
 Fusion concatenates `sqrt(w_i) * e_i` of the unit embeddings and renormalises: the cosine of two
 fused vectors is then exactly the weighted mean of the parts' cosines, so a vector index needs no

@@ -104,13 +104,16 @@ class StreamOptions:
 
 
 def open_options(url: str, options: StreamOptions) -> dict[str, str]:
-    """FFmpeg options for a URL; the RTSP socket timeout is in microseconds (`stimeout` is gone)."""
+    """FFmpeg options for a URL; the RTSP socket timeout is in microseconds (`stimeout` is gone).
+
+    No `fflags=nobuffer`: it makes FFmpeg drop the packets it read while probing the stream (about
+    a second, keyframe included), so nothing decodes until the camera's next keyframe.
+    """
     scheme = url.split("://", 1)[0].lower() if "://" in url else "file"
     if scheme in ("rtsp", "rtsps"):
         return {
             "rtsp_transport": options.transport,
             "timeout": str(int(options.read_timeout_s * 1_000_000)),
-            "fflags": "nobuffer",
         }
     if scheme in ("http", "https"):
         return {
@@ -207,7 +210,7 @@ class LiveSource:
             self.clock.new_pass()
             pace = is_file(self.url) and options.pace_files
             while True:  # one pass of a file, or the whole life of a live connection
-                for packet in container.demux(stream):
+                for packet in self._packets(container, stream):
                     self.monitor.touch()
                     if self.stop.is_set():
                         return
@@ -218,6 +221,8 @@ class LiveSource:
                         continue
                     for frame in decoded:
                         self.frames_decoded += 1
+                        if frame.is_corrupt:  # FFmpeg concealed damage: usable, but counted
+                            self.decode_errors += 1
                         self.monitor.frame()
                         pts = frame.pts if frame.pts is not None else packet.dts
                         pts_s = None if pts is None else pts * time_base
@@ -239,6 +244,25 @@ class LiveSource:
                     return
                 container.seek(0)
                 self.clock.new_pass()
+
+    def _packets(self, container: Any, stream: Any) -> Iterator[Any]:
+        """Demux `stream`; a read that lasted the read timeout ends the connection (TimeoutError).
+
+        When PyAV interrupts a hung read at the read timeout, libavformat flushes its parser
+        instead of failing: the half-received frame comes out as a packet (it would decode and
+        make a hung camera look live again) and only the next read fails, a timeout later.
+        """
+        packets = container.demux(stream)
+        live = not is_file(self.url)
+        while True:
+            started = time.monotonic()
+            packet = next(packets, None)
+            if packet is None:
+                return
+            waited_s = time.monotonic() - started
+            if live and waited_s >= self.options.read_timeout_s:
+                raise TimeoutError(f"no data for {waited_s:.1f} s (read timeout)")
+            yield packet
 
     def _pixels(self, frame: Any) -> Image:
         limit = self.options.max_side_px

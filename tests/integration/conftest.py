@@ -3,17 +3,28 @@
 The CLI is driven in-process with click's `CliRunner`, so a command costs model loading but no
 interpreter start-up. Video scans are the slow part (a 1080p frame takes ~0.15 s on two cores), so
 every scan is made once per module or session and shared by the tests that read it.
+
+`citywatch run` is the exception: it runs as a real child process (`live_runs`), so that the
+signals that stop it are real and its workers are real processes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import queue
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import av
 import cv2
@@ -24,6 +35,8 @@ from click.testing import CliRunner, Result
 from citywatch.cli import cli
 from citywatch.detect import FaceDetector, load_detector
 from citywatch.types import Image
+
+from .rtsp import rtsp_servers  # noqa: F401  (the fixture, for every module that starts cameras)
 
 DATA_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 WALKERS_VIDEO = "video/arcade-walkers-1080p25.mp4"
@@ -159,3 +172,208 @@ def crop_face(image: Image, box: np.ndarray, margin: float = 0.6) -> Image:
     top, bottom = int(max(0, y1 - pad)), int(min(height, y2 + pad))
     left, right = int(max(0, x1 - pad)), int(min(width, x2 + pad))
     return np.ascontiguousarray(image[top:bottom, left:right])
+
+
+def video_frame(path: Path, index: int) -> Image:
+    """Frame `index` (decode order from the start) of a video, as BGR."""
+    with av.open(str(path)) as container:
+        for number, frame in enumerate(container.decode(video=0)):
+            if number == index:
+                return np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
+    raise AssertionError(f"{path} has no frame {index}")
+
+
+def add_camera(citywatch: CitywatchCli, camera_id: str, url: str, *options: str) -> None:
+    """`camera add` (in-process; it probes the URL first), which must succeed."""
+    result, lines = citywatch.json("camera", "add", camera_id, url, "--json", *options)
+    assert result.exit_code == 0, result.output
+    assert lines[-1]["id"] == camera_id
+
+
+# --- `citywatch run` as a child process -----------------------------------------------------------
+
+CITYWATCH_COMMAND = (
+    [str(Path(sys.executable).with_name("citywatch"))]
+    if Path(sys.executable).with_name("citywatch").exists()
+    else [sys.executable, "-c", "from citywatch.cli import cli; cli()"]
+)
+STOP_TIMEOUT_S = 60.0
+"""`run` asks its workers to flush their tracks and waits for them (30 s at most), then exits."""
+
+
+def live_environment(**settings: object) -> dict[str, str]:
+    """This process's environment without any `CITYWATCH_*` variable, plus the given settings."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CITYWATCH_")}
+    environment.update({f"CITYWATCH_{k.upper()}": str(v) for k, v in settings.items()})
+    return environment
+
+
+class LiveRun:
+    """`citywatch --home HOME run --json` in a child process, its JSON lines read as they come.
+
+    The child leads a session (process group) of its own: a signal sent to it reaches it alone, as
+    `kill PID` would (its workers are its business), and `kill()` can still take down the whole
+    tree, workers included, when a test fails halfway. A thread reads stdout line by line into a
+    queue; `wait_for` polls that queue against a deadline. stderr goes to `log_path`.
+    """
+
+    def __init__(self, home: Path, environment: Mapping[str, str], log_path: Path) -> None:
+        self.home = home
+        self.environment = dict(environment)
+        self.log_path = log_path
+        self.process: subprocess.Popen[str] | None = None
+        self.events: list[dict[str, Any]] = []
+        self.exit_code: int | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader: threading.Thread | None = None
+        self._ended = False
+
+    def start(self, *options: str) -> Self:
+        command = [*CITYWATCH_COMMAND, "--home", str(self.home), "run", "--json", *options]
+        with self.log_path.open("a") as log:
+            self.process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                env=self.environment,
+                text=True,
+                start_new_session=True,
+            )
+        self._reader = threading.Thread(target=self._read, name="citywatch-run-stdout", daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _take(self, timeout_s: float) -> bool:
+        """Move the next line (waiting up to `timeout_s`) into `events`; False if none came."""
+        if self._ended:
+            return False
+        try:
+            line = self._lines.get(timeout=max(0.0, timeout_s))
+        except queue.Empty:
+            return False
+        if line is None:
+            self._ended = True
+            return False
+        try:
+            self.events.append(json.loads(line))
+        except json.JSONDecodeError:
+            pytest.fail(f"citywatch run printed a line that is not JSON: {line!r}\n{self.report()}")
+        return True
+
+    def wait_for(
+        self,
+        what: str,
+        predicate: Callable[[dict[str, Any]], bool],
+        timeout_s: float,
+        since: int = 0,
+    ) -> dict[str, Any]:
+        """The first event from index `since` on that satisfies `predicate`, waiting if need be."""
+        deadline = time.monotonic() + timeout_s
+        checked = since
+        while True:
+            for event in self.events[checked:]:
+                if predicate(event):
+                    return event
+            checked = max(checked, len(self.events))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or (self._ended and self._lines.empty()):
+                why = "run ended" if self._ended else f"not within {timeout_s:g} s"
+                pytest.fail(f"waited for {what}: {why}\n{self.report()}")
+            self._take(min(remaining, 0.5))
+
+    def wait_for_state(
+        self, camera: str, states: str | tuple[str, ...], timeout_s: float, since: int = 0
+    ) -> dict[str, Any]:
+        wanted = (states,) if isinstance(states, str) else states
+        return self.wait_for(
+            f"camera {camera!r} {' or '.join(wanted)}",
+            lambda e: e["event"] == "health" and e["camera"] == camera and e["state"] in wanted,
+            timeout_s,
+            since,
+        )
+
+    def health(self, camera: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["event"] == "health" and e["camera"] == camera]
+
+    def states(self, camera: str) -> list[str]:
+        return [e["state"] for e in self.health(camera)]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        assert self.events and self.events[-1]["event"] == "summary", self.report()
+        return self.events[-1]
+
+    def stop(self, signal_number: int = signal.SIGTERM, timeout_s: float = STOP_TIMEOUT_S) -> int:
+        """Send the signal to `run` (only), wait for it to exit, read the rest; the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal_number)
+        try:
+            self.exit_code = self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"citywatch run ignored signal {signal_number} for {timeout_s:g} s")
+        assert self._reader is not None
+        self._reader.join(10)
+        while self._take(0.0):
+            pass
+        return self.exit_code
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group: `run` and every worker still alive."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # the group is gone: nothing left
+            os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process.poll() is None:
+            self.process.wait(10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+    def leftovers(self, timeout_s: float = 10.0) -> bool:
+        """Whether any process of the run's group (a worker) is still alive after `timeout_s`."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return False
+            if time.monotonic() > deadline:
+                return True
+            time.sleep(0.1)
+
+    def log(self) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-30:])
+
+    def report(self) -> str:
+        """The last events and log lines, for failure messages."""
+        events = "\n".join(json.dumps(e) for e in self.events[-25:])
+        return f"--- last events ---\n{events}\n--- {self.log_path} (last lines) ---\n{self.log()}"
+
+
+LiveRunFactory = Callable[..., LiveRun]
+
+
+@pytest.fixture
+def live_runs(tmp_path: Path) -> Iterator[LiveRunFactory]:
+    """Start `citywatch run --json`: `live_runs(home, *options, **settings)`; settings become
+    `CITYWATCH_*` variables. Whatever is still running at teardown is killed, workers included."""
+    runs: list[LiveRun] = []
+
+    def start(home: Path, *options: str, **settings: object) -> LiveRun:
+        log_path = tmp_path / f"citywatch-run-{len(runs)}.log"
+        run = LiveRun(home, live_environment(**settings), log_path)
+        runs.append(run)
+        return run.start(*options)
+
+    yield start
+    for run in runs:
+        run.kill()

@@ -54,6 +54,10 @@ class Mount:
     path: Path
     loop: bool = False
     """Replay forever; otherwise the stream ends after one pass."""
+    once: bool = False
+    """(Not with loop or fast.) Gone once one client's stream reached the clip's end: later clients
+    get 404, so a camera plays it exactly once. Clients that leave earlier, such as `camera add`'s
+    probe, do not use it up."""
     shared: bool = False
     """One stream for all clients (later ones join mid-clip); default: each from the start."""
     fast: bool = False
@@ -68,7 +72,7 @@ class Mount:
     """`hang`: send nothing, keep the session; `eos`: end the stream; `close`: drop the TCP."""
 
     def options(self) -> dict[str, object]:
-        options: dict[str, object] = {"path": str(self.path), "loop": self.loop}
+        options: dict[str, object] = {"path": str(self.path), "loop": self.loop, "once": self.once}
         options |= {"shared": self.shared, "fast": self.fast, "seed": self.seed}
         options |= {"corrupt": self.corrupt_every, "garbage": self.garbage_bytes}
         if self.truncate_after_s is not None:

@@ -71,6 +71,7 @@ def server(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "cut-hang": Mount(walkers, fast=True, truncate_after_s=1.0),
         "cut-eos": Mount(walkers, fast=True, truncate_after_s=1.0, after_truncate="eos"),
         "cut-close": Mount(walkers, truncate_after_s=1.0, after_truncate="close"),
+        "once": Mount(walkers, once=True),
     }
     with RtspServer(mounts, tmp_path_factory.mktemp("rtsp")) as server:
         yield server
@@ -171,6 +172,17 @@ def test_truncated_camera_ends_or_drops_the_stream_mid_clip(server: RtspServer, 
     assert count in (25, 26)
     assert ending != "ExitError", "the stream should end at once, not time out"
     assert time.monotonic() - started < 4.5
+
+
+def test_once_camera_plays_its_clip_in_full_to_one_client_then_is_gone(
+    server: RtspServer,
+) -> None:
+    with open_stream(server.url("once")) as container:
+        assert len(packets(container, 10)) == 10  # a client that leaves early, like a probe
+    with open_stream(server.url("once")) as container:
+        assert read_until_end(container) == (WALKERS_FRAMES, "end")
+    with pytest.raises(av.error.HTTPNotFoundError):
+        open_stream(server.url("once"))
 
 
 def test_killed_server_cuts_clients_off_and_restarts_on_the_same_port(

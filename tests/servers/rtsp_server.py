@@ -21,6 +21,10 @@ native frame rate; looping adds one clip duration to the timestamps of each furt
 
 Mount options (a comma list after the path's last `:`, or JSON keys):
     loop            replay forever (default: play once, then end the stream)
+    once            (not with loop or fast) a camera that plays its clip once and is then gone: as
+                    soon as one client's stream reaches the clip's end, the mount is removed and
+                    every later DESCRIBE gets 404 Not Found; clients that leave earlier (a probe)
+                    use nothing up
     shared          one pipeline for every client, later ones join mid-clip (default: one per
                     client, each from the clip's start)
     fast            no pacing: send as fast as the client reads (default: real time)
@@ -32,7 +36,8 @@ Mount options (a comma list after the path's last `:`, or JSON keys):
                     the RTSP session open and answered; `eos` ends the stream (the client reads
                     end of file); `close` drops the client's TCP connection with no TEARDOWN
 
-Limits: H.264 video only (other tracks are ignored), one frame per access unit, constant frame
+Limits: H.264 video only (other tracks are ignored), one frame per access unit and one slice per
+frame (an FFmpeg client splits multi-slice frames: they decode as corrupt), constant frame
 rate. Clips without presentation times (AVI with B-frames, raw `.h264`) get them from the
 pictures' order counts (POC type 0; other POC types are taken to be in display order).
 """
@@ -46,6 +51,7 @@ import random
 import signal
 import sys
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -270,6 +276,7 @@ class Mount:
     name: str
     path: Path
     loop: bool = False
+    once: bool = False
     shared: bool = False
     fast: bool = False
     corrupt: int = 0
@@ -280,7 +287,8 @@ class Mount:
 
     @classmethod
     def from_options(cls, name: str, path: str, options: dict[str, object]) -> Mount:
-        kinds = {"loop": bool, "shared": bool, "fast": bool, "truncate": float, "after": str}
+        kinds = {"loop": bool, "once": bool, "shared": bool, "fast": bool}
+        kinds |= {"truncate": float, "after": str}
         known = {field.name for field in fields(cls)} - {"name", "path"}
         if set(options) - known:
             raise ValueError(f"mount {name!r}: unknown {sorted(set(options) - known)}")
@@ -291,6 +299,9 @@ class Mount:
                 value = value.lower() not in ("0", "false", "no")
             values[key] = kind(value)
         mount = cls(name, Path(path), **values)
+        if mount.once and (mount.loop or mount.fast):
+            # Unpaced, a pipeline reaches the clip's end at once, however early its client leaves.
+            raise ValueError(f"mount {name!r}: once goes with neither loop nor fast")
         if mount.after not in AFTER_TRUNCATE:
             raise ValueError(f"mount {name!r}: after={mount.after!r}, expected {AFTER_TRUNCATE}")
         if not mount.path.is_file():
@@ -313,8 +324,14 @@ class Mount:
 class Feeder:
     """Feeds one pipeline's appsrc, one access unit per request, from the clip's first frame."""
 
-    def __init__(self, mount: Mount, clip: Clip, units: tuple[AccessUnit, ...]) -> None:
-        self.mount, self.clip, self.units = mount, clip, units
+    def __init__(
+        self,
+        mount: Mount,
+        clip: Clip,
+        units: tuple[AccessUnit, ...],
+        played: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.mount, self.clip, self.units, self.played = mount, clip, units, played
         self.sent, self.done = 0, False
         self.client: GstRtspServer.RTSPClient | None = None
         self.cut_at = -1
@@ -328,6 +345,7 @@ class Feeder:
         if passes and not self.mount.loop:
             self.done = True
             source.end_of_stream()
+            self.played()
             return
         unit, offset = self.units[index], passes * self.clip.duration_ns
         data = unit.data
@@ -363,9 +381,12 @@ FEEDERS: weakref.WeakValueDictionary[str, Feeder] = weakref.WeakValueDictionary(
 class ClipFactory(GstRtspServer.RTSPMediaFactory):
     """One mount: a new `appsrc ! rtph264pay` pipeline per client (or one for all, if shared)."""
 
-    def __init__(self, mount: Mount, clip: Clip) -> None:
+    def __init__(
+        self, mount: Mount, clip: Clip, mount_points: GstRtspServer.RTSPMountPoints
+    ) -> None:
         super().__init__()
         self.mount, self.clip, self.units, self.created = mount, clip, clip.units, 0
+        self.mount_points = mount_points
         if mount.corrupt:
             self.units = corrupted(clip.units, mount.corrupt, mount.garbage, mount.seed)
         self.set_shared(mount.shared)
@@ -381,10 +402,16 @@ class ClipFactory(GstRtspServer.RTSPMediaFactory):
         element.set_name(name)
         source = element.get_by_name("source")
         source.set_property("caps", Gst.Caps.from_string(self.clip.caps))
-        feeder = FEEDERS[name] = Feeder(self.mount, self.clip, self.units)
+        feeder = FEEDERS[name] = Feeder(self.mount, self.clip, self.units, self.played)
         source.connect("need-data", feeder.need_data)
         log(f"/{self.mount.name}: new stream {name}")
         return element
+
+    def played(self) -> None:
+        """A client was sent the whole clip: a `once` mount is gone from now on (404)."""
+        if self.mount.once:
+            self.mount_points.remove_factory(f"/{self.mount.name}")
+            log(f"/{self.mount.name}: played once, removed")
 
 
 def unpace(_factory: ClipFactory, media: GstRtspServer.RTSPMedia) -> None:
@@ -460,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     server.set_address("127.0.0.1")
     server.set_service(str(port))
     for mount in mounts:
-        factory = ClipFactory(mount, clips[mount.path])
+        factory = ClipFactory(mount, clips[mount.path], server.get_mount_points())
         server.get_mount_points().add_factory(f"/{mount.name}", factory)
         log(f"/{mount.name}: {mount.path.name}, {len(factory.units)} frames, {mount}")
     server.connect("client-connected", client_connected)
