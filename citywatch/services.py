@@ -24,7 +24,7 @@ from citywatch.ingest.stream import StreamOptions
 from citywatch.ingest.urls import check_stream_url, redact_url
 from citywatch.match.enroll import prepare_face
 from citywatch.match.matcher import Matcher
-from citywatch.models import model_spec
+from citywatch.models import PROFILE_MIN_SIMILARITY
 from citywatch.runtime.pipeline import SightingPipeline
 from citywatch.runtime.supervisor import assign_cameras
 from citywatch.storage import Store, open_store
@@ -86,7 +86,7 @@ class Services:
 
     @property
     def default_min_similarity(self) -> float:
-        return model_spec(self.settings.embedder).min_similarity
+        return PROFILE_MIN_SIMILARITY[self.settings.embedder]
 
     # -- cameras ---------------------------------------------------------------------------------
     def add_camera(self, camera: Camera, url: str, force: bool = False) -> CameraAdded:

@@ -278,7 +278,20 @@ def run(context: click.Context, as_json: bool, duration: float | None) -> None:
                 "[yellow]unverified: do not act alone[/]"
             )
 
-    supervisor = Supervisor(built, on_alert)
+    def on_health(health: CameraHealth) -> None:
+        if as_json:
+            emit_json(
+                {
+                    "event": "health",
+                    "camera": health.camera_id,
+                    "state": health.state,
+                    "since": health.since,
+                    "error": health.last_error,
+                    "restarts": health.restarts,
+                }
+            )
+
+    supervisor = Supervisor(built, on_alert, on_health)
     analysed, standby = supervisor.start()
     if not analysed and not standby:
         errors.print("no cameras registered; add one with 'citywatch camera add ID URL'")
@@ -288,23 +301,8 @@ def run(context: click.Context, as_json: bool, duration: float | None) -> None:
             f"standby {len(standby)} (cap {built.settings.max_analysed_cameras})"
         )
     started = time.monotonic()
-    seen_states: dict[str, str] = {}
 
     def until() -> bool:
-        if as_json:
-            for camera_id, health in supervisor.health.items():
-                if seen_states.get(camera_id) != health.state:
-                    seen_states[camera_id] = health.state
-                    emit_json(
-                        {
-                            "event": "health",
-                            "camera": camera_id,
-                            "state": health.state,
-                            "since": health.since,
-                            "error": health.last_error,
-                            "restarts": health.restarts,
-                        }
-                    )
         return stopping["flag"] or (duration is not None and time.monotonic() - started >= duration)
 
     supervisor.run(until)

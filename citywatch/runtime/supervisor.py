@@ -69,11 +69,19 @@ class WorkerHandle:
 
 
 class Supervisor:
-    def __init__(self, services: Any, on_alert: Callable[[Alert], None]) -> None:
+    def __init__(
+        self,
+        services: Any,
+        on_alert: Callable[[Alert], None],
+        on_health: Callable[[CameraHealth], None] | None = None,
+    ) -> None:
         self.services = services
         self.settings = services.settings
         self.store = services.store
         self.on_alert = on_alert
+        self.on_health = on_health
+        """Called with every change of a camera's state while running (not for the `offline`
+        that `stop` records for all): each one, even two within one step."""
         self.context = multiprocessing.get_context("spawn")
         self.queue: Any = self.context.Queue()
         self.stop_event = self.context.Event()
@@ -190,7 +198,8 @@ class Supervisor:
         now = datetime.now(UTC)
         for health in list(self.health.values()):
             self._record(
-                replace(health, state="offline", since=now, last_error="citywatch stopped")
+                replace(health, state="offline", since=now, last_error="citywatch stopped"),
+                announce=False,
             )
 
     # -- messages -------------------------------------------------------------------------------
@@ -252,9 +261,13 @@ class Supervisor:
         if health is not None:
             self._record(replace(health, last_error=redact_text(error)))
 
-    def _record(self, health: CameraHealth) -> None:
+    def _record(self, health: CameraHealth, announce: bool = True) -> None:
+        previous = self.health.get(health.camera_id)
         self.health[health.camera_id] = health
         self.store.cameras.record_health(health)
+        changed = previous is None or previous.state != health.state
+        if announce and changed and self.on_health is not None:
+            self.on_health(health)
 
     # -- worker watch ---------------------------------------------------------------------------
     def _watch_workers(self) -> None:

@@ -13,7 +13,7 @@ import pytest
 from citywatch.config import load_settings
 from citywatch.embed import arcface
 from citywatch.embed.arcface import ArcFaceLicenseWarning
-from citywatch.models import model_spec
+from citywatch.models import PROFILE_MIN_SIMILARITY
 from citywatch.services import build_services
 
 from .conftest import CitywatchCli, lfw_photo
@@ -42,7 +42,7 @@ def test_arcface_services_compare_and_warn_about_the_licence(tmp_path: Path, lfw
     assert same.same is True
     assert different.same is False
     assert same.similarity > same.min_similarity > different.similarity
-    assert same.min_similarity == model_spec("arcface").min_similarity
+    assert same.min_similarity == PROFILE_MIN_SIMILARITY["arcface"]
 
 
 def test_arcface_cli_compare_warns_and_prints_json(citywatch: CitywatchCli, lfw: Path) -> None:
