@@ -185,8 +185,10 @@ def main() -> None:
             f"{row['cameras_per_core']:>10.1f}{row['gap_to_goal_ms']:>+9.0f}"
         )
     print(f"{'goal':<64}{GOAL_MS:>13.0f}{1000 / GOAL_MS:>10.1f}")
-    print(f"{'FindFace published sizing (~4 HT cores per 1080p camera)':<64}{FINDFACE_MS:>13.0f}"
-          f"{1000 / FINDFACE_MS:>10.1f}")
+    print(
+        f"{'FindFace published sizing (~4 HT cores per 1080p camera)':<64}{FINDFACE_MS:>13.0f}"
+        f"{1000 / FINDFACE_MS:>10.1f}"
+    )
 
 
 if __name__ == "__main__":
