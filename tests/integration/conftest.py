@@ -267,6 +267,12 @@ class LiveRun:
             pytest.fail(f"citywatch run printed a line that is not JSON: {line!r}\n{self.report()}")
         return True
 
+    def poll(self, timeout_s: float) -> None:
+        """Read what has come, waiting up to `timeout_s` for the first line."""
+        if self._take(timeout_s):
+            while self._take(0.0):
+                pass
+
     def wait_for(
         self,
         what: str,

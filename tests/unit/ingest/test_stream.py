@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import av
@@ -222,6 +222,31 @@ def test_rtsp_options_give_the_socket_timeout_in_microseconds(scheme: str) -> No
 
 def test_rtsp_transport_defaults_to_tcp() -> None:
     assert open_options("rtsp://10.0.0.7/x", StreamOptions())["rtsp_transport"] == "tcp"
+
+
+def test_rtsp_keeps_the_packets_read_while_probing_the_stream() -> None:
+    # `fflags=nobuffer` would drop them, the first keyframe with them: nothing would decode
+    # until the camera's next keyframe.
+    assert "fflags" not in open_options("rtsp://10.0.0.7/x", StreamOptions())
+
+
+class _HungAfterOnePacket:
+    """A container whose second read returns only after the read timeout, as libavformat does
+    when PyAV interrupts a hung read: it flushes its parser and hands out the half frame."""
+
+    def demux(self, _stream: object) -> Iterator[str]:
+        yield "whole frame"
+        time.sleep(0.25)
+        yield "half frame"
+
+
+def test_a_read_that_lasted_the_read_timeout_ends_a_live_connection() -> None:
+    source = _source("rtsp://10.0.0.7/x", StreamOptions(read_timeout_s=0.2))
+    packets = source._packets(_HungAfterOnePacket(), None)
+
+    assert next(packets) == "whole frame"
+    with pytest.raises(TimeoutError, match="read timeout"):
+        next(packets)  # not the half frame: it would decode and make a hung camera look live
 
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
