@@ -164,6 +164,7 @@ class LiveSource:
         while not self.stop.is_set():
             delivered = False
             attempt_mono = time.monotonic()
+            self.monitor.touch()  # a new attempt is progress: backing off is not hanging
             try:
                 for frame in self._connection():
                     delivered = True
