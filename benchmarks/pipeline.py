@@ -181,8 +181,15 @@ def main() -> None:
     parser.add_argument("--video", type=Path, default=DATA / "video" / "arcade-walkers-1080p25.mp4")
     parser.add_argument("--gallery", type=int, default=10000)
     parser.add_argument("--max-side", type=int, default=1280)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="OpenCV threads (1, as camera workers run: CPU per frame is lowest there)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    cv2.setNumThreads(args.threads)
     if not args.video.is_file():
         sys.exit(f"{args.video}: not found; pass --video or provide ../shared/data")
     costs = stage_costs(args.video, args.gallery, args.max_side)
