@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -47,10 +48,22 @@ def load_embedder(name: str = "sface", flip: bool = True) -> FaceEmbedder:
     raise ConfigError(f"unknown embedder {name!r}; expected one of {', '.join(EMBEDDERS)}")
 
 
+def embed_crops(
+    forward: Callable[[Image], FloatArray], aligned: Image, dim: int, flip: bool
+) -> FloatArray:
+    """Unit embeddings from a network's `forward`, averaged with the mirror images' when `flip`."""
+    if len(aligned) == 0:
+        return np.zeros((0, dim), dtype=np.float32)
+    features = normalize(forward(aligned))
+    if flip:
+        features = normalize(features + normalize(forward(aligned[:, :, ::-1])))
+    return features
+
+
 def normalize(vectors: FloatArray) -> FloatArray:
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     unit: FloatArray = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
     return unit
 
 
-__all__ = ["EMBEDDERS", "FaceEmbedder", "load_embedder", "normalize"]
+__all__ = ["EMBEDDERS", "FaceEmbedder", "embed_crops", "load_embedder", "normalize"]

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from citywatch.embed import normalize
+from citywatch.embed import embed_crops
 from citywatch.models import model_path, model_spec
 from citywatch.types import FloatArray, Image
 
@@ -53,9 +53,4 @@ class ArcFaceEmbedder:
         return np.asarray(self._session.run(None, {self._input: blob})[0], dtype=np.float32)
 
     def embed(self, aligned: Image) -> FloatArray:
-        if len(aligned) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        features = normalize(self._forward(aligned))
-        if self.flip:
-            features = normalize(features + normalize(self._forward(aligned[:, :, ::-1])))
-        return features
+        return embed_crops(self._forward, aligned, self.dim, self.flip)

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from citywatch.embed import FaceEmbedder, normalize
+from citywatch.embed import FaceEmbedder, embed_crops, normalize
 from citywatch.embed.align import TEMPLATE_112, similarity_transform
 from citywatch.errors import ConfigError, ModelError
 from citywatch.models import model_path
@@ -76,12 +76,7 @@ class DlibEmbedder:
         return np.asarray(self._net.compute_face_descriptor(chips), dtype=np.float32)
 
     def embed(self, aligned: Image) -> FloatArray:
-        if len(aligned) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        features = normalize(self._forward(aligned))
-        if self.flip:
-            features = normalize(features + normalize(self._forward(aligned[:, :, ::-1])))
-        return features
+        return embed_crops(self._forward, aligned, self.dim, self.flip)
 
 
 class FusionEmbedder:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from citywatch.embed import normalize
+from citywatch.embed import embed_crops
 from citywatch.models import model_path
 from citywatch.types import FloatArray, Image
 
@@ -34,9 +34,4 @@ class SFaceEmbedder:
         return np.stack(outputs)
 
     def embed(self, aligned: Image) -> FloatArray:
-        if len(aligned) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        features = normalize(self._forward(aligned))
-        if self.flip:
-            features = normalize(features + normalize(self._forward(aligned[:, :, ::-1])))
-        return features
+        return embed_crops(self._forward, aligned, self.dim, self.flip)
