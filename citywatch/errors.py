@@ -5,11 +5,14 @@
     │   ├── ImageError             unreadable, corrupt or non-image file
     │   ├── SourceError            a video file or stream that cannot be opened or decoded
     │   └── FaceError              no usable face: none, several, too small, too blurred
+    ├── AuthenticationError        no valid user, password or session (-> HTTP 401)
+    ├── PermissionDeniedError      a role, case or scope does not allow the action (-> HTTP 403)
     ├── NotFoundError              an unknown id or name (-> HTTP 404)
     ├── ConflictError              the thing already exists (-> HTTP 409)
     ├── ConfigError                malformed settings or an invalid option value
     ├── ModelError                 a model package is missing or a model file fails its hash check
     └── StorageError               the database or media folder cannot be read or written
+        └── AuditError             the audit record cannot be written, so the action is refused
 
 Each message names the input and says what was expected, so that a person can fix it without
 reading code.
@@ -44,6 +47,14 @@ class FaceError(InputError):
     pass
 
 
+class AuthenticationError(CitywatchError):
+    exit_code = 6
+
+
+class PermissionDeniedError(CitywatchError):
+    exit_code = 5
+
+
 class NotFoundError(CitywatchError):
     exit_code = 3
 
@@ -62,3 +73,7 @@ class ModelError(CitywatchError):
 
 class StorageError(CitywatchError):
     pass
+
+
+class AuditError(StorageError):
+    """The audit record could not be written: the action it records did not happen either."""

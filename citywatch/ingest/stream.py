@@ -54,6 +54,9 @@ class StreamClock:
         self._resume_s = 0.0
         self._base_s: float | None = None
         self._first_pts_s: float | None = None
+        self.resets = 0
+        """Re-anchorings on the server's clock: a camera clock jump, or a consumer so far behind
+        real time that its timestamps no longer say when a frame was seen (tracks split there)."""
 
     def new_pass(self) -> None:
         self._base_s = None
@@ -80,6 +83,7 @@ class StreamClock:
             stamp = self._base_s + (pts_s - self._first_pts_s)
         if self.server_clock and abs(stamp - now_s) > MAX_CLOCK_DRIFT_S:
             self._base_s, self._first_pts_s, stamp = now_s, pts_s, now_s
+            self.resets += 1
         if last is not None:
             stamp = max(stamp, last)
         self.last_s = stamp

@@ -43,6 +43,8 @@ class WorkerCounters:
     sightings: int = 0
     connections: int = 0
     decode_errors: int = 0
+    clock_resets: int = 0
+    """Times the stream clock was re-anchored (see `StreamClock.resets`)."""
 
     def __add__(self, other: WorkerCounters) -> WorkerCounters:
         return WorkerCounters(
@@ -51,6 +53,7 @@ class WorkerCounters:
             self.sightings + other.sightings,
             self.connections + other.connections,
             self.decode_errors + other.decode_errors,
+            self.clock_resets + other.clock_resets,
         )
 
 

@@ -82,6 +82,7 @@ def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> No
             sightings=sightings,
             connections=source.connections,
             decode_errors=source.decode_errors,
+            clock_resets=source.clock.resets,
         )
 
     def watch() -> None:

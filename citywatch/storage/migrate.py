@@ -55,6 +55,13 @@ def migrate(connection: sqlite3.Connection) -> list[int]:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a script into statements (ours hold no semicolons inside strings or triggers)."""
-    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """Split a script into complete statements (a trigger's body holds semicolons of its own)."""
+    statements, pending = [], ""
+    for line in sql.splitlines():
+        pending += line.split("--", 1)[0] + "\n"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements

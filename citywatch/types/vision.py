@@ -1,26 +1,17 @@
-"""The vocabulary every stage speaks.
-
-The flow is one-directional: ingest produces `Frame`s, detection produces `Faces`, the tracker fills
-`Faces.track_ids`, the track book turns finished tracks into `Sighting`s, the matcher turns a
-`Sighting` into `Match`es, and the store turns a `Match` into an `Alert`. Nothing else crosses a
-module boundary: no tuples, no `dict[str, Any]`.
-
-Conventions: boxes are `xyxy` pixels, landmarks are `(n, 5, 2)` pixels in the order right eye, left
-eye (as seen in the image: image-left first), nose tip, right mouth corner, left mouth corner, the
-order YuNet and the ArcFace template use. Embeddings are unit length; similarity is cosine.
-"""
+"""Pixels and faces: frames, columnar detections, sightings, scan counters."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float32]
+
 IntArray = npt.NDArray[np.int64]
+
 Image = npt.NDArray[np.uint8]
 """A BGR image, `(height, width, 3)` uint8, as OpenCV and PyAV's `bgr24` give it."""
 
@@ -147,73 +138,6 @@ class Sighting:
 
 
 @dataclass(frozen=True, slots=True)
-class Match:
-    """A sighting at or above a watchlist's threshold for one enrolled person."""
-
-    sighting: Sighting
-    person_id: int
-    person_name: str
-    watchlist: str
-    photo_id: int
-    similarity: float
-    min_similarity: float
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    """A stored match, with the paths of its evidence inside the media folder."""
-
-    id: int
-    person_id: int
-    person_name: str
-    watchlist: str
-    camera_id: str
-    track_id: int
-    similarity: float
-    first_seen_s: float
-    last_seen_s: float
-    crop_path: Path
-    photo_path: Path
-    created_at: datetime
-    status: str = "pending"
-    first_seen_at: datetime | None = None
-    last_seen_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Watchlist:
-    """`min_similarity` is None in the store when the list uses its embedder's calibrated default;
-    services resolve it before showing it."""
-
-    id: int
-    name: str
-    min_similarity: float | None
-    created_at: datetime
-    people: int = 0
-    photos: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    id: int
-    watchlist: str
-    name: str
-    photos: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class PhotoEnrollment:
-    """The outcome for one photo given to `enroll`: `status` is `enrolled` or `rejected`."""
-
-    source: str
-    status: str
-    reason: str = ""
-    photo_id: int | None = None
-    face_px: float = 0.0
-    quality: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
 class ScanSummary:
     """Counters for one scan: what was processed and how long it took."""
 
@@ -223,26 +147,6 @@ class ScanSummary:
     sightings: int
     alerts: int
     seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Gallery:
-    """Every enrolled photo of every active watchlist, for one embedder, as matrices.
-
-    Row `i` is one photo: `embeddings[i]` belongs to person `person_ids[i]` on the watchlist whose
-    threshold is `min_similarities[i]`. Built from the store, which is the truth; this is a cache.
-    """
-
-    embedder: str
-    embeddings: FloatArray
-    photo_ids: IntArray
-    person_ids: IntArray
-    person_names: tuple[str, ...]
-    watchlists: tuple[str, ...]
-    min_similarities: FloatArray
-
-    def __len__(self) -> int:
-        return len(self.photo_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,58 +167,3 @@ class Comparison:
     same: bool
     min_similarity: float
     embedder: str
-
-
-@dataclass(frozen=True, slots=True)
-class StreamProbe:
-    """What a stream delivered when probed: measured, not what it advertises."""
-
-    width_px: int
-    height_px: int
-    fps: float
-    codec: str
-    frames: int
-    seconds: float
-
-
-@dataclass(frozen=True, slots=True)
-class Camera:
-    """A registered camera. `url` never carries credentials (they are stored encrypted apart)."""
-
-    id: str
-    name: str
-    url: str
-    lat: float | None = None
-    lon: float | None = None
-    group: str = ""
-    owner: str = "city"
-    analysis_enabled: bool = True
-    analysis_fps: float = 5.0
-    min_face_px: float = 24.0
-    priority: int = 0
-    has_credentials: bool = False
-    probe: StreamProbe | None = None
-    forced: bool = False
-    created_at: datetime | None = None
-
-
-HEALTH_STATES = ("starting", "live", "stalled", "offline", "failed")
-
-
-@dataclass(frozen=True, slots=True)
-class CameraHealth:
-    """A camera's connection state, judged by the server's UTC clock.
-
-    starting: not yet connected; live: frames arriving; stalled: connected (or answering) but no
-    frame for a while; offline: unreachable, refused or closed; failed: a permanent error (bad
-    URL, not found, unauthorised, no video), retried only slowly.
-    """
-
-    camera_id: str
-    state: str
-    since: datetime
-    last_frame_at: datetime | None = None
-    last_error: str = ""
-    restarts: int = 0
-    analysed: bool = False
-    updated_at: datetime | None = None

@@ -1,0 +1,94 @@
+"""The vocabulary every stage speaks.
+
+The flow is one-directional: ingest produces `Frame`s, detection produces `Faces`, the tracker fills
+`Faces.track_ids`, the track book turns finished tracks into `Sighting`s, the matcher turns a
+`Sighting` into `Match`es, and the store turns a `Match` into an `Alert`. Nothing else crosses a
+module boundary: no tuples, no `dict[str, Any]`.
+
+Conventions: boxes are `xyxy` pixels, landmarks are `(n, 5, 2)` pixels in the order right eye, left
+eye (as seen in the image: image-left first), nose tip, right mouth corner, left mouth corner, the
+order YuNet and the ArcFace template use. Embeddings are unit length; similarity is cosine.
+
+The types live in small modules by subject (`vision`, `watchlists`, `cameras`, `accountability`);
+import them from here.
+"""
+
+from __future__ import annotations
+
+from citywatch.types.accountability import (
+    ALERT_STATUSES,
+    CASE_CATEGORIES,
+    CASE_STATUSES,
+    REQUIRED_CONFIRMATIONS,
+    REVIEW_DECISIONS,
+    ROLES,
+    AuditEvent,
+    AuditValue,
+    Case,
+    CaseScope,
+    ChainReport,
+    Checkpoint,
+    Review,
+    User,
+)
+from citywatch.types.cameras import (
+    HEALTH_STATES,
+    Camera,
+    CameraHealth,
+    StreamProbe,
+)
+from citywatch.types.vision import (
+    Comparison,
+    Faces,
+    FloatArray,
+    Frame,
+    Image,
+    IntArray,
+    ScanProgress,
+    ScanSummary,
+    Sighting,
+)
+from citywatch.types.watchlists import (
+    Alert,
+    Gallery,
+    Match,
+    Person,
+    PhotoEnrollment,
+    Watchlist,
+)
+
+__all__ = [
+    "ALERT_STATUSES",
+    "AuditEvent",
+    "AuditValue",
+    "CASE_CATEGORIES",
+    "CASE_STATUSES",
+    "Case",
+    "CaseScope",
+    "ChainReport",
+    "Checkpoint",
+    "REQUIRED_CONFIRMATIONS",
+    "REVIEW_DECISIONS",
+    "ROLES",
+    "Review",
+    "User",
+    "Alert",
+    "Camera",
+    "CameraHealth",
+    "Comparison",
+    "Faces",
+    "FloatArray",
+    "Frame",
+    "Gallery",
+    "HEALTH_STATES",
+    "Image",
+    "IntArray",
+    "Match",
+    "Person",
+    "PhotoEnrollment",
+    "ScanProgress",
+    "ScanSummary",
+    "Sighting",
+    "StreamProbe",
+    "Watchlist",
+]
