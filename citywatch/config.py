@@ -45,6 +45,12 @@ class Settings:
     alert_cooldown_s: float = 30.0
     """Live cameras: a match of the same person on the same camera within this many seconds of
     the last one extends that alert instead of raising another (0 disables)."""
+    session_hours: float = 12.0
+    """How long a `citywatch login` lasts."""
+    max_case_days: int = 90
+    """The longest a case may run before it must be renewed (a new, approved case)."""
+    retention_days: int = 30
+    """Default retention of a case's alerts and evidence; cases may set their own."""
 
     def with_options(self, **options: Any) -> Settings:
         """A copy with the given options set; `None` values are ignored."""
@@ -104,6 +110,9 @@ def _validate(settings: Settings, origin: str) -> None:
         raise ConfigError(f"{origin}: max_analysed_cameras must be >= 0")
     if settings.rtsp_transport not in ("tcp", "udp"):
         raise ConfigError(f"{origin}: rtsp_transport must be 'tcp' or 'udp'")
+    for name in ("max_case_days", "retention_days", "session_hours"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{origin}: {name} must be > 0")
     for name in ("open_timeout_s", "read_timeout_s", "stall_after_s", "hung_after_s"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{origin}: {name} must be > 0")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo (`make demo`): enrol one photo of Barack Obama on a watchlist, then scan a short
-# synthetic street clip in which Joe Biden and two other photos of Obama walk past the camera.
-# Expected: the two Obama passes match "Barack Obama"; the Biden pass matches nobody.
+# The demo (`make demo`): users, an approved case, one photo of Barack Obama enrolled on the
+# case's watchlist, then a search of a short synthetic street clip in which Joe Biden and two other
+# photos of Obama walk past the camera. Expected: the two Obama passes match "Barack Obama"; the
+# Biden pass matches nobody. Two reviewers confirm an alert; an auditor verifies the audit log.
 # The sample is built from photos in a PyPI package (see scripts/demo_sample.py); it does not
 # use ../shared/data, which users do not have.
 set -euo pipefail
@@ -32,9 +33,35 @@ show() {
     "$@"
 }
 
-show citywatch watchlist create demo
-show citywatch enroll --watchlist demo --person "Barack Obama" demo/sample/obama.jpg
-show citywatch scan demo/sample/street.mp4
-show citywatch scan demo/sample/street.mp4 --json
-show citywatch compare demo/sample/obama.jpg demo/sample/obama2.jpg
-show citywatch compare demo/sample/obama.jpg demo/sample/biden.jpg
+# Users: the first admin, then one person per role. Passwords come on stdin here; people type
+# them (citywatch prompts without echo). Each command below acts as one of them.
+PASSWORD="demo-password-2026"
+as() { CITYWATCH_USER="$1" CITYWATCH_PASSWORD="$PASSWORD" "${@:2}"; }
+echo "$PASSWORD" | citywatch user bootstrap admin --password-stdin
+for entry in olga:officer sam:supervisor rita:reviewer rob:reviewer aud:auditor; do
+    echo "$PASSWORD" | as admin citywatch user add "${entry%%:*}" --role "${entry##*:}" --password-stdin
+done
+
+# A case: an officer asks, a supervisor approves, and only then may watchlists be made and
+# footage searched, on the cameras the case covers, until it expires.
+show as olga citywatch case create DEMO-1 --category missing_person \
+    --legal-basis "Demo: search order 1/2026" --camera street --days 7
+show as sam citywatch case approve DEMO-1
+show as olga citywatch watchlist create demo --case DEMO-1
+show as olga citywatch enroll --watchlist demo --person "Barack Obama" demo/sample/obama.jpg
+show as olga citywatch scan demo/sample/street.mp4 --camera street --case DEMO-1
+show as olga citywatch compare demo/sample/obama.jpg demo/sample/obama2.jpg
+show as olga citywatch compare demo/sample/obama.jpg demo/sample/biden.jpg
+
+# Two reviewers confirm the first alert before anyone acts on it.
+show as rita citywatch alert review 1 --confirm --note "same face, same ears"
+show as rob citywatch alert review 1 --confirm
+show as rob citywatch alert list
+
+# Oversight: the audit log verifies; the transparency report has counts, no names.
+show as aud citywatch audit checkpoint
+show as aud citywatch audit verify
+show as aud citywatch report transparency --from "$(date -u +%F)" --to "$(date -u +%F)"
+echo
+echo "demo users (password $PASSWORD): admin, olga (officer), sam (supervisor), rita and rob"
+echo "(reviewers), aud (auditor); home: $CITYWATCH_HOME"

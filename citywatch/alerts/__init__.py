@@ -1,1 +1,2 @@
-"""What happens to a match on its way to becoming an alert: de-duplication (review comes next)."""
+"""What happens to a match on its way to becoming an alert: de-duplication across split tracks
+and the two-person review."""

@@ -258,6 +258,7 @@ def camera_remove(context: click.Context, camera_id: str, as_json: bool) -> None
 def run(context: click.Context, as_json: bool, duration: float | None) -> None:
     """Analyse every enabled camera until Ctrl-C or SIGTERM, printing alerts as they happen."""
     built = services(context)
+    built.start_runtime()
     stopping = {"flag": False}
 
     def request_stop(*_: object) -> None:

@@ -11,8 +11,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from citywatch.cli.accounts import login, logout, user, whoami
+from citywatch.cli.alerts import alert
 from citywatch.cli.cameras import camera, run
+from citywatch.cli.cases import case
 from citywatch.cli.output import console, emit_json, errors
+from citywatch.cli.oversight import audit, report, retention
 from citywatch.cli.shared import alert_event, handle_errors, services
 from citywatch.config import load_settings
 from citywatch.embed import EMBEDDERS
@@ -51,20 +55,26 @@ def _watchlist_row(item: Watchlist) -> dict[str, Any]:
         "people": item.people,
         "photos": item.photos,
         "created_at": item.created_at,
+        "case": item.case_reference,
     }
 
 
 @watchlist.command("create")
 @click.argument("name")
+@click.option("--case", "case_reference", help="The active case the list belongs to (required).")
 @click.option("--min-similarity", type=float, help="Cosine threshold (default: calibrated).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @handle_errors
 def watchlist_create(
-    context: click.Context, name: str, min_similarity: float | None, as_json: bool
+    context: click.Context,
+    name: str,
+    case_reference: str | None,
+    min_similarity: float | None,
+    as_json: bool,
 ) -> None:
-    """Create watchlist NAME."""
-    created = services(context).create_watchlist(name, min_similarity)
+    """Create watchlist NAME in an active case of yours."""
+    created = services(context).create_watchlist(name, min_similarity, case_reference)
     if as_json:
         emit_json(_watchlist_row(created))
     else:
@@ -84,10 +94,11 @@ def watchlist_list(context: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json({"data": [_watchlist_row(w) for w in items], "count": len(items)})
         return
-    table = Table("watchlist", "min similarity", "people", "photos", "created (UTC)")
+    table = Table("watchlist", "case", "min similarity", "people", "photos", "created (UTC)")
     for w in items:
         table.add_row(
             escape(w.name),
+            escape(w.case_reference or "-"),
             f"{w.min_similarity or 0:.3f}",
             str(w.people),
             str(w.photos),
@@ -189,6 +200,7 @@ def compare(context: click.Context, image_a: Path, image_b: Path, as_json: bool)
 # -- scanning --------------------------------------------------------------------------------
 @cli.command()
 @click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--case", "case_reference", help="The active case searched for (required).")
 @click.option("--camera", help="Camera id (default: the file name); only with one source.")
 @click.option("--fps", type=float, help="Frames analysed per second (default: every frame).")
 @click.option(
@@ -199,24 +211,27 @@ def compare(context: click.Context, image_a: Path, image_b: Path, as_json: bool)
 def scan(
     context: click.Context,
     sources: tuple[Path, ...],
+    case_reference: str | None,
     camera: str | None,
     fps: float | None,
     as_json: bool,
 ) -> None:
-    """Scan video files or images for people on the watchlists."""
+    """Search video files or images for the people on one case's watchlists."""
     if not sources:
         raise click.UsageError("no SOURCE given; expected one or more video or image files")
     if camera and len(sources) > 1:
         raise click.UsageError("--camera names one camera; give one SOURCE with it")
     built = services(context)
     if fps is not None:
+        actor = built.actor
         built = build_services(built.settings.with_options(scan_fps=fps))
+        built.actor = actor
         context.call_on_close(built.close)
     items = [ScanSource(path, camera or path.name) for path in sources]
     alerts: list[Alert] = []
     summary: ScanSummary | None = None
     if as_json:
-        for event in built.scan(items):
+        for event in built.scan(items, case_reference):
             if isinstance(event, Alert):
                 emit_json(alert_event(event))
             elif isinstance(event, ScanSummary):
@@ -235,7 +250,7 @@ def scan(
         transient=True,
     ) as progress:
         tasks: dict[str, Any] = {}
-        for event in built.scan(items):
+        for event in built.scan(items, case_reference):
             if isinstance(event, ScanProgress):
                 if event.camera_id not in tasks:
                     tasks[event.camera_id] = progress.add_task(
@@ -292,8 +307,8 @@ def _print_scan_table(alerts: list[Alert], summary: ScanSummary) -> None:
     )
 
 
-cli.add_command(camera)
-cli.add_command(run)
+for command in (camera, run, user, login, logout, whoami, case, alert, audit, report, retention):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -4,8 +4,10 @@ the JSON shape of an alert (the same for `scan` and `run`)."""
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -49,8 +51,53 @@ def handle_errors(command: F) -> F:
 
 
 def services(context: click.Context) -> Services:
+    """The services, acting as the CLI's user: `CITYWATCH_USER` with `CITYWATCH_PASSWORD` (for
+    scripts; every failure is audited), else the session saved by `citywatch login`. Without
+    either, the command fails with a message saying how to log in."""
+    built = plain_services(context)
+    if built.actor is None:
+        name = os.environ.get("CITYWATCH_USER")
+        if name:
+            built.authenticate(name, os.environ.get("CITYWATCH_PASSWORD", ""))
+        else:
+            token = read_session(built.settings.home)
+            if token:
+                built.resume_session(token)
+    return built
+
+
+def plain_services(context: click.Context) -> Services:
+    """The services without a user (bootstrap and login)."""
     built: Services = context.obj["services"]
     return built
+
+
+def session_file(home: Path) -> Path:
+    """Where `citywatch login` keeps this OS user's session token (mode 0600)."""
+    return home / "sessions" / f"{os.getuid()}.token"
+
+
+def save_session(home: Path, token: str) -> Path:
+    path = session_file(home)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(token)
+    return path
+
+
+def read_session(home: Path) -> str:
+    try:
+        return session_file(home).read_text().strip()
+    except OSError:
+        return ""
+
+
+def read_password(prompt: str, from_stdin: bool, confirm: bool = False) -> str:
+    """A password from stdin (`--password-stdin`, for scripts) or typed without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 
 
 def alert_event(alert: Alert) -> dict[str, Any]:
@@ -68,4 +115,6 @@ def alert_event(alert: Alert) -> dict[str, Any]:
         "status": alert.status,
         "first_seen_at": alert.first_seen_at,
         "last_seen_at": alert.last_seen_at,
+        "case": alert.case_reference,
+        "confirmations": alert.confirmations,
     }

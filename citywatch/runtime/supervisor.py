@@ -226,7 +226,10 @@ class Supervisor:
                 if earlier is not None:
                     alert = self.store.extend_alert(earlier, match)
                 else:
-                    alert = self.store.add_alert(match)
+                    found = self.store.add_alert(match)
+                    if found is None:  # its case ended, or camera or time outside its scope
+                        continue
+                    alert = found
                     self.alerts += 1
                     self.on_alert(alert)
                 self._dedup.remember(

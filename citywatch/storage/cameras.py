@@ -83,6 +83,10 @@ class CameraRegistry:
             )
         return self._camera(row)
 
+    def find(self, camera_id: str) -> Camera | None:
+        row = self.db.execute("SELECT * FROM cameras WHERE id = ?", (camera_id,)).fetchone()
+        return None if row is None else self._camera(row)
+
     def all(self) -> list[Camera]:
         rows = self.db.execute("SELECT * FROM cameras ORDER BY priority DESC, id").fetchall()
         return [self._camera(r) for r in rows]

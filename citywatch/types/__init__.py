@@ -28,7 +28,9 @@ from citywatch.types.accountability import (
     CaseScope,
     ChainReport,
     Checkpoint,
+    RetentionReport,
     Review,
+    TransparencyReport,
     User,
 )
 from citywatch.types.cameras import (
@@ -58,6 +60,8 @@ from citywatch.types.watchlists import (
 )
 
 __all__ = [
+    "RetentionReport",
+    "TransparencyReport",
     "ALERT_STATUSES",
     "AuditEvent",
     "AuditValue",

@@ -135,3 +135,43 @@ class ChainReport:
     checkpoints: int
     first_bad_sequence: int | None = None
     problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionReport:
+    """What one run of the retention job deleted."""
+
+    alerts: int = 0
+    crops: int = 0
+    people: int = 0
+    photos: int = 0
+    examples: int = 0
+    """"Not this person" examples of deleted people."""
+    sessions: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TransparencyReport:
+    """Counts for a period, for the public: no names, faces, cameras or case references."""
+
+    starts_at: datetime
+    ends_at: datetime
+    cases_created: dict[str, int]
+    """By category."""
+    cases_approved: int
+    cases_closed: int
+    cases_active_at_end: dict[str, int]
+    """By category: cases active at the end of the period."""
+    watchlists: dict[str, int]
+    """By category: watchlists, people and photos held at the end of the period (keys
+    `<category>.watchlists`, `<category>.people`, `<category>.photos`)."""
+    enrolments: int
+    searches: int
+    alerts: int
+    confirmations: int
+    alerts_confirmed: int
+    alerts_rejected: int
+    refusals: int
+    """Actions refused by the authorization rules."""
+    failed_logins: int
+    retention_deleted_alerts: int

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+import numpy as np
 
 from citywatch.types.vision import FloatArray, IntArray, Sighting
 
@@ -41,6 +43,12 @@ class Alert:
     status: str = "pending"
     first_seen_at: datetime | None = None
     last_seen_at: datetime | None = None
+    case_id: int | None = None
+    case_reference: str = ""
+    confirmations: int = 0
+    """Distinct eligible reviewers who confirmed it so far."""
+    expires_at: datetime | None = None
+    """When the retention job deletes it and its evidence (the case's retention)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,9 @@ class Watchlist:
     created_at: datetime
     people: int = 0
     photos: int = 0
+    case_id: int | None = None
+    """The case the list belongs to (None only for lists made before cases existed)."""
+    case_reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +93,10 @@ class Gallery:
 
     Row `i` is one photo: `embeddings[i]` belongs to person `person_ids[i]` on the watchlist whose
     threshold is `min_similarities[i]`. Built from the store, which is the truth; this is a cache.
+
+    `rejected_embeddings[j]` (same embedder, unit length) is a sighting that reviewers rejected as
+    "not this person" for person `rejected_person_ids[j]`; the matcher uses it to stop raising the
+    same false match again. Both are empty (zero rows) when nothing has been rejected.
     """
 
     embedder: str
@@ -91,6 +106,8 @@ class Gallery:
     person_names: tuple[str, ...]
     watchlists: tuple[str, ...]
     min_similarities: FloatArray
+    rejected_embeddings: FloatArray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    rejected_person_ids: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __len__(self) -> int:
         return len(self.photo_ids)

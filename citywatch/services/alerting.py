@@ -1,0 +1,76 @@
+"""Alerts as people see them: listed (each view audited) and reviewed by two distinct people."""
+
+from __future__ import annotations
+
+from citywatch.alerts.review import review_alert
+from citywatch.errors import InputError, NotFoundError
+from citywatch.services.base import ServiceBase
+from citywatch.types import ALERT_STATUSES, Alert, Case, Review
+
+
+class AlertServices(ServiceBase):
+    def alerts(self, status: str | None = None, limit: int = 100) -> list[Alert]:
+        """Alerts of the cases the acting user may see, newest first; the view is audited."""
+        if status is not None and status not in ALERT_STATUSES:
+            raise InputError(
+                f"alert status {status!r} is unknown; expected one of {', '.join(ALERT_STATUSES)}"
+            )
+        user = self.require("alert.view")
+        found = self.store.alerts(status, limit, self.visible_case_ids(user))
+        with self.audited(
+            "alert.view",
+            "alerts",
+            status=status,
+            count=len(found),
+            alert_ids=",".join(str(a.id) for a in found),
+        ):
+            pass
+        return found
+
+    def alert(self, alert_id: int) -> tuple[Alert, list[Review]]:
+        """One alert with its reviews (a view, audited)."""
+        alert, case = self._alert_and_case(alert_id)
+        self.require("alert.view", case)
+        with self.audited("alert.view", f"alert:{alert_id}", case.id):
+            pass
+        return alert, self.store.reviews.reviews(alert_id)
+
+    def review(
+        self, alert_id: int, decision: str, note: str = "", not_this_person: bool = False
+    ) -> Alert:
+        """Confirm or reject an alert. Two distinct eligible reviewers confirm before anyone
+        acts; a rejection may keep the sighting as a "not this person" example."""
+        alert, case = self._alert_and_case(alert_id)
+        reviewer = self.require("alert.review", case)
+        if not_this_person and decision != "reject":
+            raise InputError("--not-this-person goes with --reject: it records a false match")
+        status, review = review_alert(
+            alert_id,
+            alert.status,
+            self.store.reviews.reviews(alert_id),
+            reviewer,
+            case,
+            decision,
+            note.strip(),
+            self.now(),
+        )
+        with self.audited(
+            "alert.review",
+            f"alert:{alert_id}",
+            case.id,
+            decision=decision,
+            note=review.note,
+            status=status,
+            not_this_person=not_this_person,
+        ):
+            self.store.reviews.add(review, reviewer, status)
+            if not_this_person:
+                self.store.reviews.add_not_this_person(alert_id, self.settings.embedder)
+        return self.store.alert(alert_id)
+
+    def _alert_and_case(self, alert_id: int) -> tuple[Alert, Case]:
+        self.user()
+        alert = self.store.alert(alert_id)
+        if alert.case_id is None:
+            raise NotFoundError(f"no alert with id {alert_id} belongs to a case")
+        return alert, self.store.cases.by_id(alert.case_id)

@@ -1,0 +1,107 @@
+"""Cameras: registration with the onboarding check, probes, the list with health and the cap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from citywatch.errors import InputError, SourceError
+from citywatch.ingest.probe import onboarding_problems, probe_stream
+from citywatch.ingest.stream import StreamOptions
+from citywatch.ingest.urls import check_stream_url, redact_url
+from citywatch.runtime.supervisor import assign_cameras
+from citywatch.services.base import ServiceBase
+from citywatch.types import Camera, CameraHealth, StreamProbe
+
+
+@dataclass(frozen=True, slots=True)
+class CameraAdded:
+    camera: Camera
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CamerasStatus:
+    """Registered cameras, their last known health, and which are analysed under the cap."""
+
+    cameras: tuple[Camera, ...]
+    health: dict[str, CameraHealth]
+    analysed: tuple[str, ...]
+    cap: int
+
+
+class CameraServices(ServiceBase):
+    # -- cameras ---------------------------------------------------------------------------------
+    def add_camera(self, camera: Camera, url: str, force: bool = False) -> CameraAdded:
+        """Probe, check the onboarding bar, register. `force` records a failing camera anyway."""
+        self.require("camera.manage")
+        url = check_stream_url(url)
+        if "://" not in url:
+            if not Path(url).is_file():
+                raise InputError(f"{url}: no such file; expected a stream URL or a video file")
+            url = str(Path(url).resolve())  # `run` may start in another folder
+        warnings: list[str] = []
+        probe = None
+        try:
+            probe = probe_stream(url, options=self._stream_options())
+        except SourceError as error:
+            if not force:
+                raise SourceError(
+                    f"{error}; use --force to register it anyway", error.state
+                ) from None
+            warnings.append(str(error))
+        if probe is not None and camera.owner != "city":
+            problems = onboarding_problems(probe)
+            if problems and not force:
+                raise InputError(
+                    f"camera {camera.id!r} ({redact_url(url)}) fails the third-party onboarding "
+                    f"check: {'; '.join(problems)} (measured {probe.width_px}x{probe.height_px} "
+                    f"at {probe.fps:.1f} fps over {probe.frames} frames); use --force to record it "
+                    "anyway"
+                )
+            warnings.extend(problems)
+        with self.audited(
+            "camera.add",
+            f"camera:{camera.id}",
+            url=redact_url(url),
+            owner=camera.owner,
+            group=camera.group,
+            forced=bool(warnings),
+        ):
+            added = self.store.cameras.add(replace(camera, probe=probe, forced=bool(warnings)), url)
+        return CameraAdded(added, tuple(warnings))
+
+    def probe(self, url: str) -> StreamProbe:
+        self.require("camera.view")
+        return probe_stream(check_stream_url(url), options=self._stream_options())
+
+    def cameras(self) -> CamerasStatus:
+        self.require("camera.view")
+        cameras = self.store.cameras.all()
+        analysed, _ = assign_cameras(cameras, self.settings.max_analysed_cameras)
+        return CamerasStatus(
+            cameras=tuple(cameras),
+            health=self.store.cameras.health(),
+            analysed=tuple(c.id for c in analysed),
+            cap=self.settings.max_analysed_cameras,
+        )
+
+    def remove_camera(self, camera_id: str) -> Camera:
+        self.require("camera.manage")
+        with self.audited("camera.remove", f"camera:{camera_id}"):
+            return self.store.cameras.remove(camera_id)
+
+    def start_runtime(self) -> None:
+        """Check that the acting user may run the cameras, and record that they did."""
+        self.require("runtime.run")
+        cameras = self.store.cameras.all()
+        analysed, _ = assign_cameras(cameras, self.settings.max_analysed_cameras)
+        with self.audited("runtime.start", "cameras", analysed=",".join(c.id for c in analysed)):
+            pass
+
+    def _stream_options(self) -> StreamOptions:
+        return StreamOptions(
+            transport=self.settings.rtsp_transport,
+            open_timeout_s=self.settings.open_timeout_s,
+            read_timeout_s=self.settings.read_timeout_s,
+        )

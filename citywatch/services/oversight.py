@@ -1,0 +1,142 @@
+"""Oversight: verifying and exporting the audit log, signed checkpoints, the transparency report
+and the retention job."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from citywatch.audit.chain import verify_chain
+from citywatch.audit.checkpoints import load_signing_key, read_checkpoint_file, sign_checkpoint
+from citywatch.errors import ConflictError, InputError
+from citywatch.services.base import ServiceBase
+from citywatch.storage.retention import delete_due
+from citywatch.types import AuditEvent, ChainReport, Checkpoint, RetentionReport, TransparencyReport
+
+AUDIT_KEY = Path("keys") / "audit-ed25519.key"
+
+
+class OversightServices(ServiceBase):
+    # -- audit log -------------------------------------------------------------------------------
+    def verify_audit(self, checkpoint_file: Path | None = None) -> ChainReport:
+        """Check the whole chain against the stored checkpoints and, if given, one kept
+        elsewhere (which also reveals records cut off the end)."""
+        self.require("audit.verify")
+        checkpoints = self.store.audit.checkpoints()
+        if checkpoint_file is not None:
+            checkpoints.append(read_checkpoint_file(checkpoint_file))
+        report = verify_chain(self.store.audit.events(), checkpoints)
+        with self.audited(
+            "audit.verify",
+            "audit_log",
+            ok=report.ok,
+            records=report.records,
+            first_bad_sequence=report.first_bad_sequence,
+            external_checkpoint=checkpoint_file is not None,
+        ):
+            pass
+        return report
+
+    def export_audit(self, after: int = 0) -> Iterator[AuditEvent]:
+        """Every record after sequence `after`; the export itself is recorded first."""
+        self.require("audit.export")
+        with self.audited("audit.export", "audit_log", after=after):
+            pass
+        return self.store.audit.events(after)
+
+    def checkpoint_audit(self) -> Checkpoint:
+        """Sign (sequence, head hash) of the log as it stands, with the key outside the
+        database, and store it; export it to keep it somewhere the database's owner cannot
+        reach."""
+        self.require("audit.checkpoint")
+        key = load_signing_key(self.settings.home / AUDIT_KEY)
+        with self.audited("audit.checkpoint", "audit_log") as entry:
+            head = self.store.audit.head()
+            if head is None:
+                raise ConflictError("the audit log is empty: nothing to sign")
+            checkpoint = sign_checkpoint(key, head.sequence, head.hash, self.now())
+            self.store.audit.add_checkpoint(checkpoint)
+            entry.details.update(sequence=head.sequence, head_hash=head.hash)
+        return checkpoint
+
+    # -- transparency ---------------------------------------------------------------------------
+    def transparency(self, starts_at: datetime, ends_at: datetime) -> TransparencyReport:
+        self.require("report.transparency")
+        if ends_at <= starts_at:
+            raise InputError(
+                f"--to {ends_at:%Y-%m-%d} is not after --from {starts_at:%Y-%m-%d}; expected "
+                "a period that ends after it starts"
+            )
+        actions: Counter[str] = Counter()
+        created: Counter[str] = Counter()
+        confirmations = confirmed = rejected = deleted = 0
+        for event in self.store.audit.events():
+            if not starts_at <= event.at < ends_at:
+                continue
+            actions[event.action] += 1
+            details = event.details
+            if event.action == "case.create":
+                created[str(details.get("category"))] += 1
+            elif event.action == "alert.review":
+                confirmations += details.get("decision") == "confirm"
+                confirmed += details.get("status") == "confirmed"
+                rejected += details.get("status") == "rejected"
+            elif event.action == "retention.run":
+                deleted += int(details.get("alerts") or 0)
+        active: Counter[str] = Counter()
+        held: Counter[str] = Counter()
+        cases = {case.id: case for case in self.store.cases.all()}
+        for case in cases.values():
+            if case.is_active(ends_at) and case.created_at < ends_at:
+                active[case.category] += 1
+        for listed in self.store.watchlists():
+            owner = cases.get(listed.case_id) if listed.case_id is not None else None
+            if owner is None:
+                continue
+            held[f"{owner.category}.watchlists"] += 1
+            held[f"{owner.category}.people"] += listed.people
+            held[f"{owner.category}.photos"] += listed.photos
+        report = TransparencyReport(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            cases_created=dict(created),
+            cases_approved=actions["case.approve"],
+            cases_closed=actions["case.close"],
+            cases_active_at_end=dict(active),
+            watchlists=dict(held),
+            enrolments=actions["person.enroll"],
+            searches=actions["search.run"],
+            alerts=actions["alert.raise"],
+            confirmations=confirmations,
+            alerts_confirmed=confirmed,
+            alerts_rejected=rejected,
+            refusals=actions["access.denied"],
+            failed_logins=actions["login.failed"],
+            retention_deleted_alerts=deleted,
+        )
+        with self.audited(
+            "report.transparency",
+            "report",
+            starts_at=starts_at.isoformat(),
+            ends_at=ends_at.isoformat(),
+        ):
+            pass
+        return report
+
+    # -- retention ------------------------------------------------------------------------------
+    def run_retention(self) -> RetentionReport:
+        """Delete alerts past their case's retention and the people of long-ended cases; the
+        counts go into the audit log with the deletions, in one transaction."""
+        self.require("retention.run")
+        with self.audited("retention.run", "store") as entry:
+            report = delete_due(self.store, self.now())
+            entry.details.update(
+                alerts=report.alerts,
+                people=report.people,
+                photos=report.photos,
+                examples=report.examples,
+                sessions=report.sessions,
+            )
+        return report
