@@ -207,7 +207,7 @@ def _check_record(
         # Right after a record with the same number, either copy may be the forgery.
         twin = claimed == position - 1 and claimed > trusted_through
         return _Finding(
-            position,
+            claimed if twin else position,
             f"record {claimed} appears again {where}: a record was inserted or copied",
         )
     if not linked:

@@ -89,7 +89,8 @@ class AuditLog:
 
         Raises:
             AuditError: no transaction is open, or the record cannot be written; the caller must
-                roll back so that the action does not happen without its record.
+                roll back so that the action does not happen without its record (if
+                `in_transaction` is still true: SQLite rolls back by itself on a full disk).
             ValueError: `details` is not flat, or `at` is not UTC (a programming error).
         """
         if not self.db.in_transaction:

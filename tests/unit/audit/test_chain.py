@@ -62,9 +62,6 @@ def build(rows: list[tuple[int, str, str, str, int | None, dict[str, object]]]) 
     return events
 
 
-logs = st.lists(entries, min_size=1, max_size=40).map(build)
-
-
 def checkpoint(events: Log, sequence: int) -> Checkpoint:
     return sign_checkpoint(KEY, sequence, events[sequence - 1].hash, SIGNED_AT)
 
@@ -72,7 +69,7 @@ def checkpoint(events: Log, sequence: int) -> Checkpoint:
 @st.composite
 def checkpointed_logs(draw: st.DrawFn, min_size: int = 1) -> tuple[Log, list[Checkpoint]]:
     """A log and checkpoints at a random subset of its sequences (possibly none)."""
-    events = draw(logs.filter(lambda e: len(e) >= min_size))
+    events = draw(st.lists(entries, min_size=min_size, max_size=40).map(build))
     sequences = draw(st.sets(st.integers(1, len(events))))
     return events, [checkpoint(events, s) for s in sorted(sequences)]
 
