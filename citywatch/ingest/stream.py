@@ -32,6 +32,8 @@ from citywatch.ingest.video import FrameSampler
 from citywatch.types import Frame, Image
 
 MAX_CLOCK_DRIFT_S = 10.0
+ARRIVAL_TIME_FORMATS = frozenset({"mpjpeg"})
+"""Demuxers whose frame times are made up (see `LiveSource._connection`)."""
 """A stream time this far from the server's clock means the camera's clock jumped: re-anchor.
 Generous, so that a worker a few seconds behind under load keeps deterministic timestamps."""
 
@@ -66,6 +68,13 @@ class StreamClock:
         """(Files) presentation time just after a packet: where a replay will resume."""
         if self._base_s is not None and self._first_pts_s is not None:
             self._resume_s = max(self._resume_s, self._base_s + pts_end_s - self._first_pts_s)
+
+    def arrival(self, now_s: float) -> float:
+        """The stamp of a frame from a source without presentation times (MJPEG over HTTP):
+        when it arrived, on the server's clock."""
+        stamp = now_s if self.last_s is None else max(now_s, self.last_s)
+        self.last_s = stamp
+        return stamp
 
     def stamp(self, pts_s: float | None, now_s: float) -> float:
         last = self.last_s
@@ -209,6 +218,9 @@ class LiveSource:
             if options.keyframes_only:
                 stream.codec_context.skip_frame = "NONKEY"
             sampler = FrameSampler(self.fps)
+            # MJPEG over HTTP has no timestamps: FFmpeg numbers its frames at an assumed 25 fps
+            # whatever the camera sends, so arrival time is the only honest clock.
+            by_arrival = container.format.name in ARRIVAL_TIME_FORMATS
             time_base = float(stream.time_base) if stream.time_base else 1 / 90000
             rate = stream.average_rate or stream.guessed_rate
             self.clock.period_s = 1 / float(rate) if rate else 0.04
@@ -231,7 +243,11 @@ class LiveSource:
                         self.monitor.frame()
                         pts = frame.pts if frame.pts is not None else packet.dts
                         pts_s = None if pts is None else pts * time_base
-                        timestamp_s = self.clock.stamp(pts_s, self.now_s())
+                        timestamp_s = (
+                            self.clock.arrival(self.now_s())
+                            if by_arrival
+                            else self.clock.stamp(pts_s, self.now_s())
+                        )
                         ahead_s = timestamp_s - self.now_s()
                         if pace and ahead_s > 0 and self.stop.wait(ahead_s):
                             return

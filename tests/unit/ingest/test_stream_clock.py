@@ -52,3 +52,8 @@ def test_a_consumer_far_behind_real_time_re_anchors_and_says_so() -> None:
     assert clock.resets == 0
     assert clock.stamp(2.0, 2.0 + MAX_CLOCK_DRIFT_S * 2) == 2.0 + MAX_CLOCK_DRIFT_S * 2
     assert clock.resets == 1
+
+
+def test_frames_stamped_by_arrival_follow_the_server_clock_and_never_go_back() -> None:
+    clock = StreamClock(server_clock=True)
+    assert [clock.arrival(now) for now in (5.0, 5.1, 5.05, 5.3)] == [5.0, 5.1, 5.1, 5.3]
