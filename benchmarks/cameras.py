@@ -28,16 +28,16 @@ from pathlib import Path
 
 import av
 import cv2
-import numpy as np
+from _gallery import synthetic_gallery
 
 from citywatch.detect.cadence import CadenceDetector
 from citywatch.detect.yunet import YuNetDetector
-from citywatch.embed import load_embedder, normalize
+from citywatch.embed import load_embedder
 from citywatch.embed.quality import QualityGate
 from citywatch.ingest.video import FrameSampler
 from citywatch.match.matcher import Matcher
 from citywatch.runtime.pipeline import SightingPipeline
-from citywatch.types import Frame, Gallery
+from citywatch.types import Frame
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GOAL_MS = 200.0
@@ -79,25 +79,13 @@ def frames_of(clip: Path, seconds: float) -> tuple[int, float]:
     while not done:
         with av.open(str(clip)) as container:
             stream = container.streams.video[0]
+            stream.codec_context.thread_count = 1  # as in a camera worker: one thread per camera
             for _frame in container.decode(stream):
                 frames += 1
                 if frames / 25.0 >= seconds:
                     done = True
                     break
     return frames, time.process_time() - start
-
-
-def gallery(size: int = 10_000) -> Gallery:
-    rng = np.random.default_rng(0)
-    return Gallery(
-        embedder="sface",
-        embeddings=normalize(rng.standard_normal((size, 128)).astype(np.float32)),
-        photo_ids=np.arange(size, dtype=np.int64),
-        person_ids=np.arange(size, dtype=np.int64) // 2,
-        person_names=tuple(f"p{i // 2}" for i in range(size)),
-        watchlists=("bench",) * size,
-        min_similarities=np.full(size, 0.99, np.float32),
-    )
 
 
 def run_config(clip: Path, seconds: float, config: Config, matcher: Matcher) -> dict[str, float]:
@@ -119,6 +107,7 @@ def run_config(clip: Path, seconds: float, config: Config, matcher: Matcher) -> 
     while decoded / 25.0 < seconds:
         with av.open(str(clip)) as container:
             stream = container.streams.video[0]
+            stream.codec_context.thread_count = 1  # as in a camera worker: one thread per camera
             for frame in container.decode(stream):
                 decoded += 1
                 timestamp_s = offset_s + float(frame.time or 0.0)
@@ -161,7 +150,7 @@ def main() -> None:
         make_720p(args.video, clip)
         frames, floor_cpu_s = frames_of(clip, args.seconds)
         floor_ms = 1000 * floor_cpu_s / (frames / 25.0)
-        matcher = Matcher(gallery())
+        matcher = Matcher(synthetic_gallery())
         rows = [run_config(clip, args.seconds, config, matcher) for config in CONFIGS]
     result = {
         "input": "720p25 H.264 (re-encoded from " + args.video.name + "), analysed at 5 fps",

@@ -22,6 +22,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from _gallery import synthetic_gallery
 
 from citywatch.detect.yunet import YuNetDetector
 from citywatch.embed import load_embedder, normalize
@@ -30,7 +31,7 @@ from citywatch.embed.quality import QualityGate
 from citywatch.match.matcher import Matcher
 from citywatch.track import ByteTracker
 from citywatch.track.trackbook import TrackBook
-from citywatch.types import Frame, Gallery, Sighting
+from citywatch.types import Frame, Sighting
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -39,16 +40,7 @@ def stage_costs(video: Path, gallery_size: int, max_side_px: int) -> dict[str, f
     detector = YuNetDetector(max_side_px=max_side_px)
     embedder = load_embedder("sface")
     tracker, gate, book = ByteTracker(), QualityGate(), TrackBook(3)
-    rng = np.random.default_rng(0)
-    gallery = Gallery(
-        embedder="sface",
-        embeddings=normalize(rng.standard_normal((gallery_size, 128)).astype(np.float32)),
-        photo_ids=np.arange(gallery_size, dtype=np.int64),
-        person_ids=np.arange(gallery_size, dtype=np.int64) // 3,
-        person_names=tuple(f"p{i // 3}" for i in range(gallery_size)),
-        watchlists=("bench",) * gallery_size,
-        min_similarities=np.full(gallery_size, 0.99, np.float32),
-    )
+    gallery = synthetic_gallery(gallery_size, photos_per_person=3)
     matcher = Matcher(gallery)
     cpu = dict.fromkeys(("decode", "detect", "track", "quality", "embed", "match"), 0.0)
     frames = faces = shots = sightings = 0

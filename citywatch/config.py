@@ -29,6 +29,9 @@ class Settings:
     min_face_px: float = 24.0
     shots_per_track: int = 3
     max_track_age_s: float = 1.0
+    interim_sighting_after_s: float = 4.0
+    """Live cameras: a face in view this long is matched then, not only when it leaves (a wanted
+    person waiting at a bus stop alerts within seconds); 0 waits for the track to end."""
     live_detector_coarse_side_px: int = 640
     live_detector_full_every: int = 3
     """Live cameras detect at `detector_max_side_px` every Nth analysed frame and at the coarse
@@ -110,6 +113,8 @@ def _validate(settings: Settings, origin: str) -> None:
         raise ConfigError(f"{origin}: max_analysed_cameras must be >= 0")
     if settings.rtsp_transport not in ("tcp", "udp"):
         raise ConfigError(f"{origin}: rtsp_transport must be 'tcp' or 'udp'")
+    if settings.interim_sighting_after_s < 0:
+        raise ConfigError(f"{origin}: interim_sighting_after_s must be >= 0 (0 disables)")
     for name in ("max_case_days", "retention_days", "session_hours"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{origin}: {name} must be > 0")

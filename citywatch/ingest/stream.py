@@ -214,7 +214,9 @@ class LiveSource:
             if not container.streams.video:
                 raise av.error.InvalidDataError(0, f"{redact_text(self.url)} has no video stream")
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            # One decoding thread: a camera worker shares the cores with many others, and frame
+            # threads would add a frame of latency per thread and their own overhead.
+            stream.codec_context.thread_count = 1
             if options.keyframes_only:
                 stream.codec_context.skip_frame = "NONKEY"
             sampler = FrameSampler(self.fps)

@@ -24,6 +24,7 @@ class WorkerSpec:
     max_track_age_s: float
     stream: StreamOptions
     stall_after_s: float = 3.0
+    interim_sighting_after_s: float = 0.0
     detector_coarse_side_px: int = 0
     detector_full_every: int = 1
     heartbeat_s: float = 1.0

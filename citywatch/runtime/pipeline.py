@@ -42,7 +42,12 @@ class SightingPipeline:
         gate: QualityGate | None = None,
         tracker: Tracker | None = None,
         shots_per_track: int = 3,
+        interim_after_s: float = 0.0,
     ) -> None:
+        """`interim_after_s` > 0 (live cameras): a track in view that long also yields a sighting
+        then, before it ends; its final sighting follows when it ends (the caller merges the
+        two into one alert). Scans leave it 0: one sighting per track."""
+        self.interim_after_s = interim_after_s
         self.detector = detector
         self.embedder = embedder
         self.gate = gate or QualityGate()
@@ -51,7 +56,8 @@ class SightingPipeline:
         self.times = StageTimes()
 
     def process(self, frame: Frame) -> list[Sighting]:
-        """Feed one frame; returns the sightings of tracks that ended with it."""
+        """Feed one frame; returns the sightings of tracks that ended with it (and interim ones
+        of tracks in view for `interim_after_s`)."""
         clock = time.perf_counter
         start = clock()
         faces = self.detector.detect(frame.image)
@@ -74,6 +80,8 @@ class SightingPipeline:
         self.times.tracks += len(ended)
         finished = self.book.take(ended)
         self.book.forget_except(self.tracker.active_ids())
+        if self.interim_after_s > 0:
+            finished += self.book.lingering(frame.timestamp_s, self.interim_after_s)
         return self._embed(finished)
 
     def flush(self) -> list[Sighting]:

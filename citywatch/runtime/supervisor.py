@@ -121,6 +121,7 @@ class Supervisor:
                 max_side_px=s.detector_max_side_px,
             ),
             stall_after_s=s.stall_after_s,
+            interim_sighting_after_s=s.interim_sighting_after_s,
         )
 
     def counters(self) -> dict[str, WorkerCounters]:
@@ -220,8 +221,9 @@ class Supervisor:
             self.sightings += 1
             sighting = message.sighting
             for match in self._matcher.match(sighting):
+                track = (sighting.started_at, sighting.track_id)
                 earlier = self._dedup.existing(
-                    sighting.camera_id, match.person_id, sighting.first_seen_s
+                    sighting.camera_id, match.person_id, sighting.first_seen_s, track
                 )
                 if earlier is not None:
                     alert = self.store.extend_alert(earlier, match)
@@ -233,7 +235,7 @@ class Supervisor:
                     self.alerts += 1
                     self.on_alert(alert)
                 self._dedup.remember(
-                    sighting.camera_id, match.person_id, alert.id, sighting.last_seen_s
+                    sighting.camera_id, match.person_id, alert.id, sighting.last_seen_s, track
                 )
         elif isinstance(message, HealthChanged):
             health = message.health

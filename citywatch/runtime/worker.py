@@ -112,6 +112,7 @@ def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> No
             QualityGate(min_face_px=spec.min_face_px),
             ByteTracker(max_track_age_s=spec.max_track_age_s),
             spec.shots_per_track,
+            interim_after_s=spec.interim_sighting_after_s,
         )
         watchdog.start()
         for frame in source.frames():

@@ -32,6 +32,8 @@ class TrackShots:
     aligned: list[Image] = field(default_factory=list)
     evidence: Image | None = None
     evidence_quality: float = -1.0
+    reported: bool = False
+    """An interim sighting of this track was already handed out (see `TrackBook.lingering`)."""
 
 
 def evidence_crop(image: Image, box: FloatArray, margin: float = 0.6) -> Image:
@@ -85,6 +87,32 @@ class TrackBook:
             if quality > track.evidence_quality:
                 track.evidence_quality = quality
                 track.evidence = evidence_crop(frame.image, faces.boxes[row])
+
+    def lingering(self, now_s: float, after_s: float) -> list[TrackShots]:
+        """Tracks in view for `after_s` or longer, with shots, not yet reported: marked reported
+        and returned as copies, so that a person who stays in front of a camera is matched
+        while still there, not only when they leave."""
+        found = []
+        for track in self._tracks.values():
+            if track.reported or not track.aligned or now_s - track.first_seen_s < after_s:
+                continue
+            track.reported = True
+            found.append(
+                TrackShots(
+                    track.track_id,
+                    track.camera_id,
+                    track.first_seen_s,
+                    track.last_seen_s,
+                    track.frames,
+                    list(track.qualities),
+                    list(track.face_px),
+                    list(track.aligned),
+                    track.evidence,
+                    track.evidence_quality,
+                    reported=True,
+                )
+            )
+        return found
 
     def take(self, track_ids: list[int]) -> list[TrackShots]:
         """Remove ended tracks and return those with at least one gated shot."""

@@ -56,3 +56,14 @@ def test_a_cooldown_of_zero_disables_deduplication() -> None:
 
     assert dedup.existing("door-1", 7, 100.0) is None
     assert dedup.existing("door-1", 7, 100.5) is None
+
+
+def test_the_interim_and_final_sightings_of_one_track_make_one_alert_even_without_cooldown() -> (
+    None
+):
+    dedup = AlertDeduplicator(cooldown_s=0.0)
+    dedup.remember("door-1", 7, alert_id=5, last_seen_s=4.0, track=("run-1", 3))
+
+    assert dedup.existing("door-1", 7, 0.0, track=("run-1", 3)) == 5
+    assert dedup.existing("door-1", 7, 0.0, track=("run-1", 4)) is None  # another pass
+    assert dedup.existing("door-1", 8, 0.0, track=("run-1", 3)) is None  # another person
