@@ -119,7 +119,11 @@ class HealthMonitor:
             self.frames += 1
             self._last_frame_mono = self._progress_mono = time.monotonic()
             self._last_frame_at = datetime.now(UTC)
-            changed = self._set("live", "") if self._state != "live" else None
+            if self._state != "live":
+                self._error = ""  # live again: an error from before is history, not health
+                changed = self._set("live", "")
+            else:
+                changed = None
         self._notify(changed)
 
     def report(self, state: str, error: str = "") -> None:

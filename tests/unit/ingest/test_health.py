@@ -185,3 +185,15 @@ def test_errors_are_redacted_in_snapshots_and_changes() -> None:
     assert "secretpw" not in recorder.changes[0].last_error
     assert "rtsp://***@10.0.0.7/x" in recorder.changes[0].last_error
     assert monitor.snapshot().last_error == "still refused by http://***@10.0.0.7/mjpeg"
+
+
+def test_a_camera_live_again_reports_no_stale_error() -> None:
+    changes: list[CameraHealth] = []
+    monitor = HealthMonitor("door-1", changes.append)
+    monitor.report("offline", "connection refused")
+    monitor.frame()
+
+    assert [(c.state, c.last_error) for c in changes] == [
+        ("offline", "connection refused"),
+        ("live", ""),
+    ]
