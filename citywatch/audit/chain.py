@@ -127,11 +127,13 @@ def verify_chain(
         vouching = by_sequence.pop(records, [])
         for checkpoint in vouching:
             if finding is None and checkpoint.head_hash != event.hash:
+                first = trusted_through + 1
+                span = f"record {first}" if first == records else f"records {first} to {records}"
                 finding = _Finding(
-                    trusted_through + 1,
+                    first,
                     f"record {records} differs from the checkpoint signed at "
-                    f"{utc_text(checkpoint.signed_at)}: the log was rewritten somewhere in records "
-                    f"{trusted_through + 1} to {records}; restore them from a backup",
+                    f"{utc_text(checkpoint.signed_at)}: the log was rewritten, so {span} cannot "
+                    "be trusted; restore them from a backup",
                 )
         if finding is None and vouching:
             trusted_through = records

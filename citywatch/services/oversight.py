@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from citywatch.audit.chain import verify_chain
-from citywatch.audit.checkpoints import load_signing_key, read_checkpoint_file, sign_checkpoint
+from citywatch.audit.checkpoints import load_signing_key, public_key_hex, read_checkpoint_file
 from citywatch.errors import ConflictError, InputError
 from citywatch.services.base import ServiceBase
 from citywatch.storage.retention import delete_due
@@ -22,12 +21,15 @@ class OversightServices(ServiceBase):
     # -- audit log -------------------------------------------------------------------------------
     def verify_audit(self, checkpoint_file: Path | None = None) -> ChainReport:
         """Check the whole chain against the stored checkpoints and, if given, one kept
-        elsewhere (which also reveals records cut off the end)."""
+        elsewhere (which also reveals records cut off the end). Checkpoints must be signed by
+        this installation's key: one signed by any other key counts as forged."""
         self.require("audit.verify")
-        checkpoints = self.store.audit.checkpoints()
-        if checkpoint_file is not None:
-            checkpoints.append(read_checkpoint_file(checkpoint_file))
-        report = verify_chain(self.store.audit.events(), checkpoints)
+        exported = [read_checkpoint_file(checkpoint_file)] if checkpoint_file else []
+        key_file = self.settings.home / AUDIT_KEY
+        trusted = (
+            [public_key_hex(load_signing_key(key_file, create=False))] if key_file.exists() else []
+        )
+        report = self.store.audit.verify(exported, trusted)
         with self.audited(
             "audit.verify",
             "audit_log",
@@ -47,18 +49,16 @@ class OversightServices(ServiceBase):
         return self.store.audit.events(after)
 
     def checkpoint_audit(self) -> Checkpoint:
-        """Sign (sequence, head hash) of the log as it stands, with the key outside the
-        database, and store it; export it to keep it somewhere the database's owner cannot
-        reach."""
+        """Verify the log, then sign (sequence, head hash) with the key outside the database and
+        store it; export it to keep it where the database's owner cannot reach. A log that does
+        not verify is not signed (AuditError)."""
         self.require("audit.checkpoint")
         key = load_signing_key(self.settings.home / AUDIT_KEY)
         with self.audited("audit.checkpoint", "audit_log") as entry:
-            head = self.store.audit.head()
-            if head is None:
+            checkpoint = self.store.audit.sign_head(key, self.now())
+            if checkpoint is None:
                 raise ConflictError("the audit log is empty: nothing to sign")
-            checkpoint = sign_checkpoint(key, head.sequence, head.hash, self.now())
-            self.store.audit.add_checkpoint(checkpoint)
-            entry.details.update(sequence=head.sequence, head_hash=head.hash)
+            entry.details.update(sequence=checkpoint.sequence, head_hash=checkpoint.head_hash)
         return checkpoint
 
     # -- transparency ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -78,7 +79,7 @@ def changed(event: AuditEvent, field: str) -> AuditEvent:
     """`event` with one field given a different value (its hash left as it was)."""
     value = getattr(event, field)
     if field == "sequence":
-        new: object = value + 7
+        new: Any = value + 7
     elif field == "at":
         new = value + timedelta(microseconds=1)
     elif field == "case_id":
@@ -268,6 +269,13 @@ def test_problems_read_as_sentences_naming_the_record(five: Log) -> None:
     assert verify_chain(five[:2] + five[4:], []).problem == (
         "records 3 to 4 are missing: record 5 comes after record 2, so records were deleted or "
         "moved"
+    )
+    rewritten = five[:3]
+    for event in five[3:]:
+        rewritten.append(seal(rewritten[-1], event.at, "mallory", "case.close", "case 9", 9, {}))
+    assert verify_chain(rewritten, [checkpoint(five, 2), checkpoint(five, 5)]).problem == (
+        "record 5 differs from the checkpoint signed at 2024-06-01T00:00:00.000000+00:00: the "
+        "log was rewritten, so records 3 to 5 cannot be trusted; restore them from a backup"
     )
     truncated = verify_chain(five[:3], [checkpoint(five, 5)])
     assert truncated.problem.startswith("the log ends at record 3, but the checkpoint signed at")
