@@ -95,7 +95,9 @@ class AlertRows:
                     at_offset(sighting.started_at, sighting.first_seen_s),
                     at_offset(sighting.started_at, sighting.last_seen_s),
                     case.id,
-                    (created + timedelta(days=case.retention_days)).isoformat(),
+                    (created + timedelta(days=case.retention_days)).isoformat(
+                        timespec="microseconds"
+                    ),
                 ),
             )
             alert_id = int(cursor.lastrowid or 0)

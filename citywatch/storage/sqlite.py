@@ -250,7 +250,7 @@ class Store(AlertRows):
             "AND c.expires_at > ? AND (? IS NULL OR c.id = ?) ORDER BY ph.id",
             (
                 embedder,
-                (at or datetime.now(UTC)).isoformat(timespec="microseconds"),
+                (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds"),
                 case_id,
                 case_id,
             ),
