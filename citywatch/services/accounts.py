@@ -12,6 +12,11 @@ from citywatch.users.passwords import check_new_password, hash_password, verify_
 from citywatch.users.tokens import new_session_token, token_digest
 
 LOGIN_FAILED = "login failed for {name!r}: unknown user, wrong password or disabled account"
+UNUSABLE_HASH = (
+    "scrypt$32768$8$1$EzOlLt3rKoFeLqOE7RhNsw==$NLOKvEHg/9Z7zaeyIqiluFiWpt1oWyIHDEWdDew8mSg="
+)
+"""The hash of a random password nobody kept: checked when the user is unknown, so that a failed
+login costs the same scrypt work whether or not the name exists (no user enumeration by timing)."""
 
 
 class AccountServices(ServiceBase):
@@ -35,7 +40,8 @@ class AccountServices(ServiceBase):
         """Check a password; the user acts from now on. Failures are audited."""
         user = self.store.users.find(name)
         stored = self.store.users.password_hash(name)
-        if user is None or stored is None or user.disabled or not verify_password(password, stored):
+        matches = verify_password(password, stored or UNUSABLE_HASH)
+        if user is None or stored is None or user.disabled or not matches:
             self._record_failed_login(name)
             raise AuthenticationError(LOGIN_FAILED.format(name=name))
         self.actor = user

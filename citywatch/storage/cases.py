@@ -61,7 +61,11 @@ class CaseRegistry:
                         _iso(expires_at),
                     ),
                 )
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError as error:
+            # Only the reference is UNIQUE; a CHECK or foreign key failure is a bug above us
+            # (the service validates first), not "already exists".
+            if "UNIQUE" not in str(error):
+                raise
             raise ConflictError(f"case {reference!r} already exists") from None
         return self.get(reference)
 

@@ -3,7 +3,7 @@ of cases that ended more than their retention ago. Files go only after the rows 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from citywatch.storage.sqlite import Store
 from citywatch.types import RetentionReport
@@ -11,7 +11,8 @@ from citywatch.types import RetentionReport
 
 def delete_due(store: Store, now: datetime) -> RetentionReport:
     """Delete what is due at `now`, inside the caller's transaction (one is opened if none)."""
-    at = now.isoformat(timespec="microseconds")
+    # Stored times are UTC text, compared as text: `now` must be written the same way.
+    at = now.astimezone(UTC).isoformat(timespec="microseconds")
     with store.transaction() as db:
         ended = [
             row["id"]

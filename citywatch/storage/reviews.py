@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from citywatch.errors import NotFoundError
 from citywatch.types import FloatArray, IntArray, Review, User
 
 
@@ -62,6 +63,9 @@ class ReviewRecords:
                 "created_at) SELECT person_id, ?, embedding, id, ? FROM alerts WHERE id = ?",
                 (embedder, datetime.now(UTC).isoformat(), alert_id),
             )
+            if not cursor.rowcount:
+                # Nothing inserted: lastrowid would still hold the previous insert's id.
+                raise NotFoundError(f"no alert with id {alert_id} to keep as 'not this person'")
         return int(cursor.lastrowid or 0)
 
     def rejected_examples(self, embedder: str) -> tuple[FloatArray, IntArray]:

@@ -131,7 +131,9 @@ class Store(AlertRows):
                     "VALUES (?, ?, ?, ?)",
                     (name, min_similarity, _now(), case_id),
                 )
-        except sqlite3.IntegrityError:
+        except sqlite3.IntegrityError as error:
+            if "UNIQUE" not in str(error):
+                raise  # an unknown case id is a bug above us, not "already exists"
             raise ConflictError(f"watchlist {name!r} already exists") from None
         return self.watchlist(name)
 

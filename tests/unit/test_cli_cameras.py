@@ -1,12 +1,16 @@
 """`citywatch camera ...` driven in-process on a temporary home with synthetic clips.
 
 No model is loaded by these commands; the slow part is probing (a fraction of a second a clip).
+Camera commands act as a logged-in admin: each home starts as a copy of a template in which the
+first admin was bootstrapped and logged in through the CLI (`--password-stdin`), so the commands
+resume that session instead of paying for a scrypt hash each.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,17 +19,53 @@ import pytest
 from click.testing import CliRunner, Result
 
 from citywatch.cli import cli
+from citywatch.storage import open_store
 
 MakeClip = Callable[..., Path]
 PASSWORD = "secretpw"
+"""A camera's password: it must never be printed."""
+ADMIN, OFFICER = "ada", "olga"
+USER_PASSWORD = "camera-tests-2026"
+"""The password of both users of the template home."""
+
+
+def _without_citywatch_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("CITYWATCH_"):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests must not see CITYWATCH_* variables from the shell that runs them."""
-    for name in list(os.environ):
-        if name.startswith("CITYWATCH_"):
-            monkeypatch.delenv(name)
+    _without_citywatch_variables(monkeypatch)
+
+
+def _invoke(home: Path, *args: str, stdin: str | None = None) -> Result:
+    result = CliRunner().invoke(cli, ["--home", str(home), *args], input=stdin)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def admin_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with admin `ada` logged in (saved session) and officer `olga`, made once."""
+    home = tmp_path_factory.mktemp("admin") / "home"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _without_citywatch_variables(monkeypatch)
+        _invoke(home, "user", "bootstrap", ADMIN, "--password-stdin", stdin=USER_PASSWORD + "\n")
+        _invoke(home, "login", ADMIN, "--password-stdin", stdin=USER_PASSWORD + "\n")
+        _invoke(
+            home,
+            "user",
+            "add",
+            OFFICER,
+            "--role",
+            "officer",
+            "--password-stdin",
+            stdin=USER_PASSWORD + "\n",
+        )
+    return home
 
 
 class Citywatch:
@@ -58,8 +98,8 @@ def _flat(text: str) -> str:
 
 
 @pytest.fixture
-def citywatch(tmp_path: Path) -> Iterator[Citywatch]:
-    runner = Citywatch(tmp_path / "home")
+def citywatch(tmp_path: Path, admin_home: Path) -> Iterator[Citywatch]:
+    runner = Citywatch(Path(shutil.copytree(admin_home, tmp_path / "home")))
     yield runner
     everything = "".join(runner.printed).replace("\n", "")
     assert PASSWORD not in everything, "a command printed a camera password"
@@ -266,3 +306,66 @@ def test_probe_reports_the_measurement_and_the_onboarding_verdict(
     assert probed["third_party_ok"] is False
     assert probed["problems"] == ["resolution 640x480 is below the required 1280x720"]
     assert citywatch.cameras()["count"] == 0  # probing registers nothing
+
+
+# -- who may ---------------------------------------------------------------------------------
+
+
+def test_camera_commands_need_a_logged_in_user(citywatch: Citywatch, hd_clip: Path) -> None:
+    (citywatch.home / "sessions").rename(citywatch.home / "logged-out")
+
+    added = citywatch("camera", "add", "door-1", str(hd_clip))
+    listed = citywatch("camera", "list")
+
+    assert (added.exit_code, listed.exit_code) == (6, 6)
+    assert "not logged in" in _flat(added.stderr) and "citywatch login" in _flat(added.stderr)
+    store = open_store(citywatch.home)
+    try:
+        assert store.cameras.all() == []
+    finally:
+        store.close()
+
+
+def test_an_officer_may_list_cameras_but_not_add_them(citywatch: Citywatch, hd_clip: Path) -> None:
+    officer = {"CITYWATCH_USER": OFFICER, "CITYWATCH_PASSWORD": USER_PASSWORD}
+
+    refused = citywatch("camera", "add", "door-1", str(hd_clip), env=officer)
+
+    assert refused.exit_code == 5
+    assert f"{OFFICER} may not camera.manage" in _flat(refused.stderr)
+    assert citywatch.cameras(env=officer)["count"] == 0
+    store = open_store(citywatch.home)
+    try:
+        denied = [e for e in store.audit.events() if e.action == "access.denied"]
+    finally:
+        store.close()
+    assert [(e.actor, e.object) for e in denied] == [(OFFICER, "camera.manage")]
+
+
+def test_a_wrong_password_in_the_environment_is_refused(
+    citywatch: Citywatch, hd_clip: Path
+) -> None:
+    wrong = {"CITYWATCH_USER": ADMIN, "CITYWATCH_PASSWORD": "not-the-password"}
+
+    result = citywatch("camera", "add", "door-1", str(hd_clip), env=wrong)
+
+    assert result.exit_code == 6
+    assert f"login failed for '{ADMIN}'" in _flat(result.stderr)
+    assert citywatch.cameras()["count"] == 0
+
+
+def test_adding_and_removing_a_camera_is_audited_as_the_admin(
+    citywatch: Citywatch, hd_clip: Path
+) -> None:
+    citywatch.json("camera", "add", "door-1", str(hd_clip))
+    citywatch.json("camera", "remove", "door-1")
+
+    store = open_store(citywatch.home)
+    try:
+        records = [(e.actor, e.action, e.object) for e in store.audit.events()]
+    finally:
+        store.close()
+    assert records[-2:] == [
+        (ADMIN, "camera.add", "camera:door-1"),
+        (ADMIN, "camera.remove", "camera:door-1"),
+    ]

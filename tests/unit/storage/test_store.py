@@ -1,9 +1,12 @@
-"""The SQLite store on a temporary home: pragmas, migrations, watchlists, photos and alerts."""
+"""The SQLite store on a temporary home: pragmas, migrations, watchlists, photos and alerts, and
+the case gate: only an active case's watchlists are in the gallery, and an alert is kept only
+inside its case's scope (camera, time window) while the case is active."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -14,9 +17,18 @@ from citywatch.errors import ConflictError, NotFoundError, StorageError
 from citywatch.storage import Store, open_store
 from citywatch.storage.migrate import migration_scripts
 from citywatch.storage.sqlite import DB_NAME
-from citywatch.types import Faces, Match, Person, ScanSummary, Sighting
+from citywatch.types import Camera, Case, CaseScope, Faces, Match, Person, ScanSummary, Sighting
+from citywatch.users.passwords import hash_password
 
 DIM = 8
+NOW = datetime.now(UTC)
+RETENTION_DAYS = 30
+
+
+@pytest.fixture(scope="module")
+def password_hash() -> str:
+    """One real scrypt hash, shared by every user of the module (hashing is deliberately slow)."""
+    return hash_password("store-tests-2026")
 
 
 @pytest.fixture
@@ -24,6 +36,34 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened = open_store(tmp_path / "home")
     yield opened
     opened.close()
+
+
+def _active_case(
+    store: Store,
+    password_hash: str,
+    reference: str = "CASE-1",
+    scope: CaseScope | None = None,
+    expires_at: datetime | None = None,
+) -> Case:
+    """A case of officer `olga` approved by supervisor `sam`, by default covering camera `door`
+    at any time for 30 days."""
+    officer = store.users.find("olga") or store.users.add("olga", password_hash, ["officer"])
+    supervisor = store.users.find("sam") or store.users.add("sam", password_hash, ["supervisor"])
+    draft = store.cases.create(
+        reference,
+        "wanted",
+        "search order 1/2026",
+        scope or CaseScope(camera_ids=frozenset({"door"})),
+        officer,
+        expires_at or NOW + timedelta(days=30),
+        RETENTION_DAYS,
+    )
+    return store.cases.approve(draft, supervisor, datetime.now(UTC))
+
+
+@pytest.fixture
+def case(store: Store, password_hash: str) -> Case:
+    return _active_case(store, password_hash)
 
 
 def _unit(seed: int) -> np.ndarray:
@@ -51,9 +91,15 @@ def _enrol(store: Store, watchlist: str, name: str, seed: int) -> tuple[Person, 
     return person, photo_id
 
 
-def _match(person: Person, photo_id: int, watchlist: str) -> Match:
+def _match(
+    person: Person,
+    photo_id: int,
+    watchlist: str,
+    camera_id: str = "door",
+    started_at: datetime | None = None,
+) -> Match:
     sighting = Sighting(
-        camera_id="door",
+        camera_id=camera_id,
         track_id=4,
         first_seen_s=1.5,
         last_seen_s=3.25,
@@ -63,6 +109,7 @@ def _match(person: Person, photo_id: int, watchlist: str) -> Match:
         face_px=44.0,
         shots=3,
         frames=12,
+        started_at=started_at,
     )
     return Match(
         sighting=sighting,
@@ -109,10 +156,12 @@ def test_every_migration_is_recorded_once(store: Store) -> None:
     assert migration_scripts()[0][1] == "001_foundation.sql"
 
 
-def test_reopening_applies_no_migration_again_and_keeps_data(tmp_path: Path) -> None:
+def test_reopening_applies_no_migration_again_and_keeps_data(
+    tmp_path: Path, password_hash: str
+) -> None:
     home = tmp_path / "home"
     first = open_store(home)
-    first.create_watchlist("kept", 0.5)
+    first.create_watchlist("kept", 0.5, _active_case(first, password_hash).id)
     first.close()
 
     second = open_store(home)
@@ -151,28 +200,29 @@ def test_home_that_is_a_file_is_refused_naming_it(tmp_path: Path) -> None:
 # -- watchlists and people -------------------------------------------------------------------
 
 
-def test_created_watchlist_reads_back(store: Store) -> None:
-    created = store.create_watchlist("missing", 0.45)
+def test_created_watchlist_reads_back_with_its_case(store: Store, case: Case) -> None:
+    created = store.create_watchlist("missing", 0.45, case.id)
 
     assert created.name == "missing"
     assert created.min_similarity == pytest.approx(0.45)
     assert created.created_at.tzinfo is not None
     assert (created.people, created.photos) == (0, 0)
-    assert store.create_watchlist("default", None).min_similarity is None
+    assert (created.case_id, created.case_reference) == (case.id, "CASE-1")
+    assert store.create_watchlist("default", None, case.id).min_similarity is None
 
 
-def test_duplicate_watchlist_is_a_conflict_and_changes_nothing(store: Store) -> None:
-    original = store.create_watchlist("missing", 0.45)
+def test_duplicate_watchlist_is_a_conflict_and_changes_nothing(store: Store, case: Case) -> None:
+    original = store.create_watchlist("missing", 0.45, case.id)
 
     with pytest.raises(ConflictError, match="'missing' already exists"):
-        store.create_watchlist("missing", 0.9)
+        store.create_watchlist("missing", 0.9, case.id)
 
     assert store.watchlists() == [original]
 
 
-def test_unknown_watchlist_names_it_and_lists_the_existing_ones(store: Store) -> None:
-    store.create_watchlist("beta", None)
-    store.create_watchlist("alpha", None)
+def test_unknown_watchlist_names_it_and_lists_the_existing_ones(store: Store, case: Case) -> None:
+    store.create_watchlist("beta", None, case.id)
+    store.create_watchlist("alpha", None, case.id)
 
     with pytest.raises(NotFoundError, match="'gamma'") as caught:
         store.watchlist("gamma")
@@ -185,8 +235,8 @@ def test_unknown_watchlist_in_an_empty_store_says_there_are_none(store: Store) -
         store.watchlist("anything")
 
 
-def test_person_is_created_once_and_found_again(store: Store) -> None:
-    store.create_watchlist("missing", None)
+def test_person_is_created_once_and_found_again(store: Store, case: Case) -> None:
+    store.create_watchlist("missing", None, case.id)
 
     created = store.person("missing", "Jane Doe", create=True)
     found = store.person("missing", "Jane Doe")
@@ -195,8 +245,8 @@ def test_person_is_created_once_and_found_again(store: Store) -> None:
     assert _count(store, "people") == 1
 
 
-def test_unknown_person_is_not_created_unless_asked(store: Store) -> None:
-    store.create_watchlist("missing", None)
+def test_unknown_person_is_not_created_unless_asked(store: Store, case: Case) -> None:
+    store.create_watchlist("missing", None, case.id)
 
     with pytest.raises(NotFoundError, match="'Jane Doe' on watchlist 'missing'"):
         store.person("missing", "Jane Doe")
@@ -207,9 +257,9 @@ def test_unknown_person_is_not_created_unless_asked(store: Store) -> None:
 # -- photos and the gallery ------------------------------------------------------------------
 
 
-def test_enrolled_photo_round_trips_through_the_gallery(store: Store) -> None:
-    store.create_watchlist("default", None)
-    store.create_watchlist("strict", 0.6)
+def test_enrolled_photo_round_trips_through_the_gallery(store: Store, case: Case) -> None:
+    store.create_watchlist("default", None, case.id)
+    store.create_watchlist("strict", 0.6, case.id)
     ann, ann_photo = _enrol(store, "default", "Ann", seed=1)
     bob, bob_photo = _enrol(store, "strict", "Bob", seed=2)
 
@@ -224,8 +274,8 @@ def test_enrolled_photo_round_trips_through_the_gallery(store: Store) -> None:
     np.testing.assert_allclose(gallery.min_similarities, [0.4, 0.6], rtol=1e-6)
 
 
-def test_gallery_holds_only_the_asked_embedder(store: Store) -> None:
-    store.create_watchlist("missing", None)
+def test_gallery_holds_only_the_asked_embedder(store: Store, case: Case) -> None:
+    store.create_watchlist("missing", None, case.id)
     _enrol(store, "missing", "Ann", seed=1)
 
     other = store.gallery("arcface", 0.3)
@@ -234,8 +284,8 @@ def test_gallery_holds_only_the_asked_embedder(store: Store) -> None:
     assert other.embeddings.shape[0] == 0
 
 
-def test_enrolled_photo_is_stored_as_a_file_with_its_face(store: Store) -> None:
-    store.create_watchlist("missing", None)
+def test_enrolled_photo_is_stored_as_a_file_with_its_face(store: Store, case: Case) -> None:
+    store.create_watchlist("missing", None, case.id)
     person, photo_id = _enrol(store, "missing", "Ann", seed=1)
 
     path = store.photo_path(photo_id)
@@ -251,8 +301,10 @@ def test_enrolled_photo_is_stored_as_a_file_with_its_face(store: Store) -> None:
     assert store.watchlist("missing").photos == 1
 
 
-def test_photo_without_one_embedded_face_is_refused_and_nothing_stored(store: Store) -> None:
-    store.create_watchlist("missing", None)
+def test_photo_without_one_embedded_face_is_refused_and_nothing_stored(
+    store: Store, case: Case
+) -> None:
+    store.create_watchlist("missing", None, case.id)
     person = store.person("missing", "Ann", create=True)
     unembedded = Faces(boxes=np.zeros((1, 4)), scores=np.ones(1), landmarks=np.zeros((1, 5, 2)))
 
@@ -263,8 +315,8 @@ def test_photo_without_one_embedded_face_is_refused_and_nothing_stored(store: St
     assert _files(store.media) == []
 
 
-def test_photo_whose_row_cannot_be_written_leaves_no_file(store: Store) -> None:
-    store.create_watchlist("missing", None)
+def test_photo_whose_row_cannot_be_written_leaves_no_file(store: Store, case: Case) -> None:
+    store.create_watchlist("missing", None, case.id)
     ghost = Person(id=999, watchlist="missing", name="Nobody")  # violates the foreign key
 
     with pytest.raises(sqlite3.IntegrityError):
@@ -282,13 +334,14 @@ def test_unknown_photo_id_is_not_found(store: Store) -> None:
 # -- alerts ----------------------------------------------------------------------------------
 
 
-def test_alert_writes_the_crop_file_and_the_row(store: Store) -> None:
-    store.create_watchlist("missing", 0.4)
+def test_alert_writes_the_crop_file_the_row_and_its_audit_record(store: Store, case: Case) -> None:
+    store.create_watchlist("missing", 0.4, case.id)
     person, photo_id = _enrol(store, "missing", "Ann", seed=1)
     scan_id = store.start_scan(["door"], "fake")
 
-    alert = store.add_alert(_match(person, photo_id, "missing"), scan_id)
+    alert = store.add_alert(_match(person, photo_id, "missing"), scan_id, actor="olga")
 
+    assert alert is not None
     assert alert.crop_path.is_file()
     assert alert.crop_path.is_relative_to(store.media / "alerts")
     assert cv2.imread(str(alert.crop_path)).shape == (40, 30, 3)
@@ -302,14 +355,30 @@ def test_alert_writes_the_crop_file_and_the_row(store: Store) -> None:
     assert (alert.first_seen_s, alert.last_seen_s) == (1.5, 3.25)
     assert alert.similarity == pytest.approx(0.61)
     assert alert.status == "pending"
+    assert (alert.case_id, alert.case_reference) == (case.id, "CASE-1")
+    assert alert.expires_at == alert.created_at + timedelta(days=RETENTION_DAYS)
     assert store.alerts() == [alert]
     row = store.db.execute("SELECT scan_id, embedding FROM alerts").fetchone()
     assert row["scan_id"] == scan_id
     assert row["embedding"] == _unit(99).astype("<f4").tobytes()
+    [record] = store.audit.events()
+    assert (record.actor, record.action, record.object, record.case_id) == (
+        "olga",
+        "alert.raise",
+        f"alert:{alert.id}",
+        case.id,
+    )
+    assert record.details == {
+        "camera": "door",
+        "watchlist": "missing",
+        "person_id": person.id,
+        "similarity": 0.61,
+        "scan_id": scan_id,
+    }
 
 
-def test_alert_for_an_unknown_watchlist_leaves_no_row_and_no_file(store: Store) -> None:
-    store.create_watchlist("missing", 0.4)
+def test_alert_for_an_unknown_watchlist_leaves_no_row_and_no_file(store: Store, case: Case) -> None:
+    store.create_watchlist("missing", 0.4, case.id)
     person, photo_id = _enrol(store, "missing", "Ann", seed=1)
 
     with pytest.raises(NotFoundError, match="'vanished'"):
@@ -317,10 +386,11 @@ def test_alert_for_an_unknown_watchlist_leaves_no_row_and_no_file(store: Store) 
 
     assert _count(store, "alerts") == 0
     assert _files(store.media / "alerts") == []
+    assert store.audit.count() == 0
 
 
-def test_alert_whose_insert_fails_removes_its_crop(store: Store) -> None:
-    store.create_watchlist("missing", 0.4)
+def test_alert_whose_insert_fails_removes_its_crop(store: Store, case: Case) -> None:
+    store.create_watchlist("missing", 0.4, case.id)
     person, photo_id = _enrol(store, "missing", "Ann", seed=1)
 
     with pytest.raises(sqlite3.IntegrityError):
@@ -328,13 +398,15 @@ def test_alert_whose_insert_fails_removes_its_crop(store: Store) -> None:
 
     assert _count(store, "alerts") == 0
     assert _files(store.media / "alerts") == []
+    assert store.audit.count() == 0
 
 
-def test_alerts_filter_by_status_newest_first(store: Store) -> None:
-    store.create_watchlist("missing", 0.4)
+def test_alerts_filter_by_status_newest_first(store: Store, case: Case) -> None:
+    store.create_watchlist("missing", 0.4, case.id)
     person, photo_id = _enrol(store, "missing", "Ann", seed=1)
     first = store.add_alert(_match(person, photo_id, "missing"))
     second = store.add_alert(_match(person, photo_id, "missing"))
+    assert first is not None and second is not None
     with store.transaction() as db:
         db.execute("UPDATE alerts SET status = 'confirmed' WHERE id = ?", (first.id,))
 
@@ -345,9 +417,191 @@ def test_alerts_filter_by_status_newest_first(store: Store) -> None:
     assert [a.id for a in store.alerts(limit=1)] == [second.id]
 
 
+def test_alerts_can_be_limited_to_some_cases(store: Store, case: Case, password_hash: str) -> None:
+    other = _active_case(store, password_hash, "CASE-2")
+    store.create_watchlist("mine", 0.4, case.id)
+    store.create_watchlist("theirs", 0.4, other.id)
+    ann, ann_photo = _enrol(store, "mine", "Ann", seed=1)
+    bob, bob_photo = _enrol(store, "theirs", "Bob", seed=2)
+    mine = store.add_alert(_match(ann, ann_photo, "mine"))
+    theirs = store.add_alert(_match(bob, bob_photo, "theirs"))
+    assert mine is not None and theirs is not None
+
+    assert [a.id for a in store.alerts(case_ids=[case.id])] == [mine.id]
+    assert [a.id for a in store.alerts(case_ids=[other.id])] == [theirs.id]
+    assert store.alerts(case_ids=[]) == []
+    assert [a.id for a in store.alerts()] == [theirs.id, mine.id]
+
+
 def test_unknown_alert_is_not_found(store: Store) -> None:
     with pytest.raises(NotFoundError, match="alert with id 5"):
         store.alert(5)
+
+
+# -- the case gate ---------------------------------------------------------------------------
+
+
+def _gated_store(store: Store, case: Case) -> tuple[Person, int]:
+    """Watchlist `listed` of `case` with Ann enrolled: (Ann, her photo id)."""
+    store.create_watchlist("listed", 0.4, case.id)
+    return _enrol(store, "listed", "Ann", seed=1)
+
+
+def _nothing_kept(store: Store) -> bool:
+    return (
+        _count(store, "alerts") == 0
+        and _files(store.media / "alerts") == []
+        and store.audit.count() == 0
+    )
+
+
+def test_gallery_holds_only_active_cases_and_one_case_on_request(
+    store: Store, case: Case, password_hash: str
+) -> None:
+    other = _active_case(store, password_hash, "CASE-2")
+    draft = store.cases.create(
+        "DRAFT-1",
+        "wanted",
+        "order 2/2026",
+        CaseScope(camera_ids=frozenset({"door"})),
+        store.users.get("olga"),
+        NOW + timedelta(days=5),
+        RETENTION_DAYS,
+    )
+    for name, listed_in in (("one", case), ("two", other), ("drafted", draft)):
+        store.create_watchlist(name, None, listed_in.id)
+        _enrol(store, name, f"{name}-person", seed=len(name))
+
+    assert store.gallery("fake", 0.4).watchlists == ("one", "two")
+    assert store.gallery("fake", 0.4, case_id=other.id).watchlists == ("two",)
+    assert len(store.gallery("fake", 0.4, case_id=draft.id)) == 0
+
+
+def test_closed_case_watchlist_is_not_in_the_gallery(store: Store, case: Case) -> None:
+    _gated_store(store, case)
+    assert len(store.gallery("fake", 0.4)) == 1
+
+    store.cases.close(case, store.users.get("sam"), datetime.now(UTC))
+
+    gallery = store.gallery("fake", 0.4)
+    assert len(gallery) == 0
+    assert gallery.embeddings.shape == (0, 0)
+
+
+def test_expired_case_watchlist_leaves_the_gallery_at_its_expiry(
+    store: Store, password_hash: str
+) -> None:
+    expires_at = NOW + timedelta(days=2)
+    case = _active_case(store, password_hash, expires_at=expires_at)
+    _gated_store(store, case)
+
+    assert len(store.gallery("fake", 0.4, at=expires_at - timedelta(seconds=1))) == 1
+    assert len(store.gallery("fake", 0.4, at=expires_at)) == 0
+
+
+def test_alert_from_a_camera_outside_the_scope_is_not_kept(store: Store, case: Case) -> None:
+    person, photo_id = _gated_store(store, case)
+
+    alert = store.add_alert(_match(person, photo_id, "listed", camera_id="hall"))
+
+    assert alert is None
+    assert _nothing_kept(store)
+
+
+def test_alert_from_a_camera_in_a_scoped_group_is_kept(store: Store, password_hash: str) -> None:
+    store.cameras.add(Camera(id="lobby", name="Lobby", url="", group="centre"), "rtsp://10.0.0.7/x")
+    case = _active_case(store, password_hash, scope=CaseScope(groups=frozenset({"centre"})))
+    person, photo_id = _gated_store(store, case)
+
+    kept = store.add_alert(_match(person, photo_id, "listed", camera_id="lobby"))
+    refused = store.add_alert(_match(person, photo_id, "listed", camera_id="door"))
+
+    assert kept is not None and kept.camera_id == "lobby"
+    assert refused is None
+    assert _count(store, "alerts") == 1
+
+
+@pytest.mark.parametrize(
+    ("starts_in_s", "ends_in_s", "seen_in_s"),
+    [
+        (3600, None, 0),  # the window has not started yet
+        (-7200, -3600, 0),  # the window has ended
+        (-60, None, -3600),  # a recorded sighting from before the window
+    ],
+)
+def test_alert_seen_outside_the_time_window_is_not_kept(
+    store: Store,
+    password_hash: str,
+    starts_in_s: float,
+    ends_in_s: float | None,
+    seen_in_s: float,
+) -> None:
+    now = datetime.now(UTC)
+    scope = CaseScope(
+        camera_ids=frozenset({"door"}),
+        starts_at=now + timedelta(seconds=starts_in_s),
+        ends_at=None if ends_in_s is None else now + timedelta(seconds=ends_in_s),
+    )
+    case = _active_case(store, password_hash, scope=scope)
+    person, photo_id = _gated_store(store, case)
+    # The sighting is seen `first_seen_s` (1.5 s) after its source started.
+    started_at = now + timedelta(seconds=seen_in_s - 1.5)
+
+    alert = store.add_alert(_match(person, photo_id, "listed", started_at=started_at))
+
+    assert alert is None
+    assert _nothing_kept(store)
+
+
+def test_alert_seen_inside_the_time_window_is_kept(store: Store, password_hash: str) -> None:
+    now = datetime.now(UTC)
+    scope = CaseScope(
+        camera_ids=frozenset({"door"}),
+        starts_at=now - timedelta(hours=2),
+        ends_at=now + timedelta(hours=1),
+    )
+    case = _active_case(store, password_hash, scope=scope)
+    person, photo_id = _gated_store(store, case)
+
+    started_at = (now - timedelta(hours=1)).replace(microsecond=0)  # stored to the millisecond
+
+    alert = store.add_alert(_match(person, photo_id, "listed", started_at=started_at))
+
+    assert alert is not None
+    assert alert.first_seen_at == started_at + timedelta(seconds=1.5)
+    assert store.audit.count() == 1
+
+
+def test_alert_of_a_closed_case_is_not_kept(store: Store, case: Case) -> None:
+    person, photo_id = _gated_store(store, case)
+    store.cases.close(case, store.users.get("olga"), datetime.now(UTC))
+
+    alert = store.add_alert(_match(person, photo_id, "listed"))
+
+    assert alert is None
+    assert _nothing_kept(store)
+
+
+def test_alert_of_an_expired_case_is_not_kept(store: Store, password_hash: str) -> None:
+    case = _active_case(store, password_hash, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    person, photo_id = _gated_store(store, case)
+
+    alert = store.add_alert(_match(person, photo_id, "listed"))
+
+    assert alert is None
+    assert _nothing_kept(store)
+
+
+def test_alert_of_a_watchlist_without_a_case_is_not_kept(store: Store, case: Case) -> None:
+    person, photo_id = _gated_store(store, case)
+    with store.transaction() as db:  # a list made before cases existed
+        db.execute("UPDATE watchlists SET case_id = NULL")
+
+    alert = store.add_alert(_match(person, photo_id, "listed"))
+
+    assert alert is None
+    assert _nothing_kept(store)
+    assert len(store.gallery("fake", 0.4)) == 0
 
 
 def test_failed_transaction_rolls_back(store: Store) -> None:
