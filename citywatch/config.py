@@ -142,3 +142,36 @@ def load_settings(home: str | Path | None = None, **options: Any) -> Settings:
     }
     settings = _coerce(settings, environment, "environment")
     return settings.with_options(**options)
+
+
+def file_values(home: Path) -> dict[str, Any]:
+    """The settings `<home>/config.toml` sets (empty when there is none)."""
+    config_file = home / "config.toml"
+    if not config_file.is_file():
+        return {}
+    try:
+        return tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{config_file}: not valid TOML ({error})") from None
+
+
+def render_toml(values: dict[str, Any]) -> str:
+    """Flat settings as TOML (strings, numbers and booleans are all a setting can be)."""
+    lines = ["# citywatch settings; changed with 'citywatch config set' (audited)"]
+    for key in sorted(values):
+        value = values[key]
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int | float):
+            text = repr(value)
+        else:
+            text = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        lines.append(f"{key} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+def changed_setting(settings: Settings, key: str, value: str) -> Settings:
+    """`settings` with `key` set from text, validated like every other source of settings."""
+    if key == "home":
+        raise ConfigError("home is where the settings live; choose it with --home")
+    return _coerce(settings, {key: value}, "config set")

@@ -17,6 +17,7 @@ from citywatch.cli.cameras import camera, run
 from citywatch.cli.cases import case
 from citywatch.cli.output import console, emit_json, errors
 from citywatch.cli.oversight import audit, report, retention
+from citywatch.cli.settings import config_group
 from citywatch.cli.shared import alert_event, handle_errors, services
 from citywatch.config import load_settings
 from citywatch.embed import EMBEDDERS
@@ -307,7 +308,20 @@ def _print_scan_table(alerts: list[Alert], summary: ScanSummary) -> None:
     )
 
 
-for command in (camera, run, user, login, logout, whoami, case, alert, audit, report, retention):
+for command in (
+    camera,
+    run,
+    user,
+    login,
+    logout,
+    whoami,
+    case,
+    alert,
+    audit,
+    report,
+    retention,
+    config_group,
+):
     cli.add_command(command)
 
 

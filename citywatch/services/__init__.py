@@ -2,8 +2,8 @@
 the API and the runtime all call, so they never diverge.
 
 `Services` is assembled from one class per subject (accounts, cases and watchlists, faces,
-cameras, alerts, oversight), all on `ServiceBase`, which holds the settings, the store, the acting
-user, the authorization check and the audited transaction.
+cameras, alerts, oversight, settings), all on `ServiceBase`, which holds the settings, the store,
+the acting user, the authorization check and the audited transaction.
 """
 
 from __future__ import annotations
@@ -12,11 +12,19 @@ from citywatch.config import Settings
 from citywatch.services.accounts import AccountServices
 from citywatch.services.alerting import AlertServices
 from citywatch.services.cameras import CameraAdded, CameraServices, CamerasStatus
+from citywatch.services.configuration import ConfigServices
 from citywatch.services.faces import FaceServices, ScanSource
 from citywatch.services.oversight import OversightServices
 
 
-class Services(AccountServices, FaceServices, CameraServices, AlertServices, OversightServices):
+class Services(
+    AccountServices,
+    FaceServices,
+    CameraServices,
+    AlertServices,
+    OversightServices,
+    ConfigServices,
+):
     """Everything citywatch does, as the acting user (`actor`), checked and audited."""
 
 
