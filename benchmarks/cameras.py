@@ -58,6 +58,7 @@ CONFIGS = (
     Config("full res every frame, flip, 3 shots (scan default)", 1280, 1280, 1, True, 3),
     Config("cadence 640 + 1280 every 3rd, flip, 3 shots", 1280, 640, 3, True, 3),
     Config("cadence 640 + 1280 every 3rd, no flip, 2 shots", 1280, 640, 3, False, 2),
+    Config("640 only (no small faces), no flip, 2 shots", 640, 640, 1, False, 2),
 )
 
 
