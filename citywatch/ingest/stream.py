@@ -32,10 +32,10 @@ from citywatch.ingest.video import FrameSampler
 from citywatch.types import Frame, Image
 
 MAX_CLOCK_DRIFT_S = 10.0
-ARRIVAL_TIME_FORMATS = frozenset({"mpjpeg"})
-"""Demuxers whose frame times are made up (see `LiveSource._connection`)."""
 """A stream time this far from the server's clock means the camera's clock jumped: re-anchor.
 Generous, so that a worker a few seconds behind under load keeps deterministic timestamps."""
+ARRIVAL_TIME_FORMATS = frozenset({"mpjpeg"})
+"""Demuxers whose frame times are made up (see `LiveSource._connection`)."""
 
 
 class StreamClock:

@@ -89,7 +89,10 @@ class OversightServices(ServiceBase):
         held: Counter[str] = Counter()
         cases = {case.id: case for case in self.store.cases.all()}
         for case in cases.values():
-            if case.is_active(ends_at) and case.created_at < ends_at:
+            # Active at the period's end as it was then, not as it is now.
+            approved = case.approved_at is not None and case.approved_at <= ends_at
+            open_then = case.closed_at is None or case.closed_at > ends_at
+            if approved and open_then and ends_at < case.expires_at:
                 active[case.category] += 1
         for listed in self.store.watchlists():
             owner = cases.get(listed.case_id) if listed.case_id is not None else None

@@ -32,8 +32,8 @@ class TrackShots:
     aligned: list[Image] = field(default_factory=list)
     evidence: Image | None = None
     evidence_quality: float = -1.0
-    reported: bool = False
-    """An interim sighting of this track was already handed out (see `TrackBook.lingering`)."""
+    reported_at_s: float | None = None
+    """When an interim sighting of this track was last handed out (see `TrackBook.lingering`)."""
 
 
 def evidence_crop(image: Image, box: FloatArray, margin: float = 0.6) -> Image:
@@ -88,15 +88,18 @@ class TrackBook:
                 track.evidence_quality = quality
                 track.evidence = evidence_crop(frame.image, faces.boxes[row])
 
-    def lingering(self, now_s: float, after_s: float) -> list[TrackShots]:
-        """Tracks in view for `after_s` or longer, with shots, not yet reported: marked reported
-        and returned as copies, so that a person who stays in front of a camera is matched
-        while still there, not only when they leave."""
+    def lingering(self, now_s: float, after_s: float, every_s: float = 30.0) -> list[TrackShots]:
+        """Tracks in view for `after_s` or longer, with shots, not reported in the last
+        `every_s`: marked reported and returned as copies, so that a person who stays in front
+        of a camera is matched while still there (and their alert kept up to date every
+        `every_s`), not only when they leave."""
         found = []
         for track in self._tracks.values():
-            if track.reported or not track.aligned or now_s - track.first_seen_s < after_s:
+            if not track.aligned or now_s - track.first_seen_s < after_s:
                 continue
-            track.reported = True
+            if track.reported_at_s is not None and now_s - track.reported_at_s < every_s:
+                continue
+            track.reported_at_s = now_s
             found.append(
                 TrackShots(
                     track.track_id,
@@ -109,7 +112,7 @@ class TrackBook:
                     list(track.aligned),
                     track.evidence,
                     track.evidence_quality,
-                    reported=True,
+                    reported_at_s=now_s,
                 )
             )
         return found

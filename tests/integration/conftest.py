@@ -6,14 +6,24 @@ every scan is made once per module or session and shared by the tests that read 
 
 `citywatch run` is the exception: it runs as a real child process (`live_runs`), so that the
 signals that stop it are real and its workers are real processes.
+
+Every command acts as a user, as in production. Each home starts with the same cast (`CAST`, one
+password for all) and one approved, active case (`CASE`) whose scope covers every camera id the
+integration tests use, requested by `ops` (admin and officer, so that one user can register
+cameras and enrol people) and approved by the supervisor `sam`. The cast is made once per session
+through the real services (scrypt hashes, audited) in a template home, and each home starts as a
+copy of it: seven scrypt hashes per home would cost more than most of the tests that use them.
+The CLI acts as `ops` unless told otherwise: `citywatch.as_user("rita").run(...)`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import queue
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -23,6 +33,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
@@ -33,8 +44,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from citywatch.cli import cli
+from citywatch.config import load_settings
 from citywatch.detect import FaceDetector, load_detector
-from citywatch.types import Image
+from citywatch.embed.quality import frontal_scores
+from citywatch.services import build_services
+from citywatch.types import CaseScope, Image
 
 from .rtsp import rtsp_servers  # noqa: F401  (the fixture, for every module that starts cameras)
 
@@ -43,11 +57,62 @@ WALKERS_VIDEO = "video/arcade-walkers-1080p25.mp4"
 CROWD_VIDEO = "video/overhead-crowd-720p.avi"
 GROUP_PHOTO = "faces/group-6-faces.jpg"
 PAUL_RUDD = "faces/people/paul_rudd/1.jpg"
+WALKERS_CAMERA = "walkers-later.mp4"
+"""The camera id of a scan of the `walkers` fixture's later clip: its file name."""
+
+PASSWORD = "integration-tests-2026"
+"""Every user of the cast has this password."""
+CAST: dict[str, tuple[str, ...]] = {
+    "ada": ("admin",),
+    "ops": ("admin", "officer"),
+    "sam": ("supervisor",),
+    "rita": ("reviewer",),
+    "rob": ("reviewer",),
+    "aud": ("auditor",),
+    "olga": ("officer",),
+}
+"""The users of every test home and their roles; `ada` is the first admin (bootstrap)."""
+DEFAULT_USER = "ops"
+"""Who the CLI acts as unless a test says otherwise: registers cameras, owns `CASE`."""
+CASE = "TEST-1"
+"""An active case (category wanted) of `ops`, approved by `sam`, in every test home."""
+CASE_CAMERAS = (
+    # `scan` names a camera by its file name unless --camera is given.
+    WALKERS_CAMERA,
+    "arcade-walkers-1080p25.mp4",
+    "overhead-crowd-720p.avi",
+    "1.jpg",
+    "group-6-faces.jpg",
+    "cut.mp4",
+    "missing.mp4",
+    "notes.txt",
+    "snapshot.jpg",
+    "empty.mp4",
+    "clip[draft][/].mp4",
+    "gone.mp4",
+    # Live cameras (`camera add ID`) and the RTSP mounts they play.
+    "arcade-1",
+    "gate",
+    "healthy",
+    "corrupt",
+    "cut-hang",
+    "cut-close",
+    "silent",
+    "refused",
+    "reference",
+    *(f"cam-{number}" for number in range(8)),
+    "walkers",
+    "arcade",
+    "crowd",
+)
+"""Every camera id the integration tests use: all inside the scope of `CASE`."""
 
 ENROL_FRAME = 10
 """Frame of the walking video the enrolment crops come from (0.4 s in)."""
 LATER_FROM_S = 2.0
 """The scanned clip starts here, so the enrolment frame is not in it."""
+MIN_ENROL_FACE_PX = 60.0
+"""Faces cropped from the enrolment frame to enrol are at least this tall."""
 
 
 @pytest.fixture(scope="session")
@@ -71,14 +136,28 @@ def lfw_photo(root: Path, name: str, number: int) -> Path:
     return root / name / f"{name}_{number:04d}.jpg"
 
 
-@dataclass
+@dataclass(frozen=True)
 class CitywatchCli:
-    """The `citywatch` command bound to one home folder, run in-process."""
+    """The `citywatch` command bound to one home folder, run in-process as one user.
+
+    `user=None` sets no CITYWATCH_USER: the command acts as whoever `citywatch login` saved a
+    session for in this home, or as nobody.
+    """
 
     home: Path
+    user: str | None = DEFAULT_USER
+
+    def as_user(self, user: str | None) -> CitywatchCli:
+        """The same home, acting as `user` (a name of the cast, or None for nobody)."""
+        return dataclasses.replace(self, user=user)
 
     def run(self, *args: str | Path) -> Result:
-        result = CliRunner().invoke(cli, ["--home", str(self.home), *map(str, args)])
+        acting = (
+            {"CITYWATCH_USER": self.user, "CITYWATCH_PASSWORD": PASSWORD}
+            if self.user
+            else {"CITYWATCH_USER": None, "CITYWATCH_PASSWORD": None}
+        )
+        result = CliRunner().invoke(cli, ["--home", str(self.home), *map(str, args)], env=acting)
         # A clean exit (0 or sys.exit(n)) or nothing: an escaped exception is a traceback to a user.
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             details = "".join(traceback.format_exception(result.exception))
@@ -96,19 +175,55 @@ class CitywatchCli:
         return connection
 
 
+def make_cast(home: Path) -> None:
+    """The users of `CAST` and the active case `CASE`, through the services (audited)."""
+    services = build_services(load_settings(home))
+    try:
+        services.bootstrap("ada", PASSWORD)
+        for name, roles in CAST.items():
+            if name != "ada":
+                services.add_user(name, PASSWORD, roles)
+        services.authenticate(DEFAULT_USER, PASSWORD)
+        services.create_case(
+            CASE,
+            "wanted",
+            "Integration tests: search order 1/2026",
+            CaseScope(camera_ids=frozenset(CASE_CAMERAS)),
+            datetime.now(UTC) + timedelta(days=30),
+        )
+        services.authenticate("sam", PASSWORD)
+        services.approve_case(CASE)
+    finally:
+        services.close()
+
+
+@pytest.fixture(scope="session")
+def cast_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with the cast and the case, made once; every test home starts as a copy."""
+    home = tmp_path_factory.mktemp("cast") / "home"
+    make_cast(home)
+    return home
+
+
+def new_home(cast_home: Path, home: Path) -> Path:
+    """`home`, a copy of the cast's home (the database is closed: no WAL to carry over)."""
+    shutil.copytree(cast_home, home)
+    return home
+
+
 @pytest.fixture
-def citywatch(tmp_path: Path, data_dir: Path) -> CitywatchCli:
-    return CitywatchCli(tmp_path / "home")
+def citywatch(tmp_path: Path, data_dir: Path, cast_home: Path) -> CitywatchCli:
+    return CitywatchCli(new_home(cast_home, tmp_path / "home"))
 
 
 @pytest.fixture(scope="session")
 def new_cli(
-    tmp_path_factory: pytest.TempPathFactory, data_dir: Path
+    tmp_path_factory: pytest.TempPathFactory, data_dir: Path, cast_home: Path
 ) -> Callable[[str], CitywatchCli]:
     """Factory of CLIs, each with its own home, for module-scoped fixtures."""
 
     def make(name: str) -> CitywatchCli:
-        return CitywatchCli(tmp_path_factory.mktemp(name) / "home")
+        return CitywatchCli(new_home(cast_home, tmp_path_factory.mktemp(name) / "home"))
 
     return make
 
@@ -190,6 +305,55 @@ def add_camera(citywatch: CitywatchCli, camera_id: str, url: str, *options: str)
     assert lines[-1]["id"] == camera_id
 
 
+@pytest.fixture(scope="session")
+def walker_photo(
+    walkers: WalkersClip, detector: FaceDetector, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A photo of "Walker A": the most frontal face of 60 px or more in the enrolment frame."""
+    faces = detector.detect(walkers.enrol_frame)
+    big = np.flatnonzero(faces.heights_px >= MIN_ENROL_FACE_PX)
+    assert big.size, "the enrolment frame should hold a face of 60 px or more"
+    chosen = big[int(np.argmax(frontal_scores(faces.landmarks[big])))]
+    folder = tmp_path_factory.mktemp("walker-a")
+    return write_jpeg(folder / "walker-a.jpg", crop_face(walkers.enrol_frame, faces.boxes[chosen]))
+
+
+def open_case(
+    citywatch: CitywatchCli,
+    reference: str,
+    *options: str,
+    officer: str = "olga",
+    approver: str | None = "sam",
+) -> dict[str, Any]:
+    """`case create REFERENCE` by `officer` (options: category, scope, expiry; defaults: wanted,
+    the walkers clip's camera, 7 days), then `case approve` by `approver` (None: a draft)."""
+    chosen = list(options)
+    defaults = {
+        "--category": "wanted",
+        "--legal-basis": f"Integration tests: order for {reference}",
+        "--camera": WALKERS_CAMERA,
+    }
+    for option, value in defaults.items():
+        if option not in chosen:
+            chosen += [option, value]
+    if "--expires" not in chosen and "--days" not in chosen:
+        chosen += ["--days", "7"]
+    result, lines = citywatch.as_user(officer).json("case", "create", reference, *chosen, "--json")
+    assert result.exit_code == 0, result.output
+    if approver is None:
+        return lines[0]
+    result, lines = citywatch.as_user(approver).json("case", "approve", reference, "--json")
+    assert result.exit_code == 0, result.output
+    assert lines[0]["status"] == "active"
+    return lines[0]
+
+
+def count_rows(citywatch: CitywatchCli, table: str, where: str = "1", *args: object) -> int:
+    """Rows of `table` in the home's database (matching `where`)."""
+    with contextlib.closing(citywatch.db()) as db:
+        return int(db.execute(f"SELECT count(*) FROM {table} WHERE {where}", args).fetchone()[0])
+
+
 # --- `citywatch run` as a child process -----------------------------------------------------------
 
 CITYWATCH_COMMAND = (
@@ -201,10 +365,12 @@ STOP_TIMEOUT_S = 60.0
 """`run` asks its workers to flush their tracks and waits for them (30 s at most), then exits."""
 
 
-def live_environment(**settings: object) -> dict[str, str]:
-    """This process's environment without any `CITYWATCH_*` variable, plus the given settings."""
+def live_environment(user: str = DEFAULT_USER, **settings: object) -> dict[str, str]:
+    """This process's environment without any `CITYWATCH_*` variable, plus the given settings
+    and the credentials of `user` (`run` needs the admin role)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CITYWATCH_")}
     environment.update({f"CITYWATCH_{k.upper()}": str(v) for k, v in settings.items()})
+    environment.update({"CITYWATCH_USER": user, "CITYWATCH_PASSWORD": PASSWORD})
     return environment
 
 
@@ -371,7 +537,8 @@ LiveRunFactory = Callable[..., LiveRun]
 @pytest.fixture
 def live_runs(tmp_path: Path) -> Iterator[LiveRunFactory]:
     """Start `citywatch run --json`: `live_runs(home, *options, **settings)`; settings become
-    `CITYWATCH_*` variables. Whatever is still running at teardown is killed, workers included."""
+    `CITYWATCH_*` variables, and `user=NAME` (default `ops`) is who runs it. Whatever is still
+    running at teardown is killed, workers included."""
     runs: list[LiveRun] = []
 
     def start(home: Path, *options: str, **settings: object) -> LiveRun:

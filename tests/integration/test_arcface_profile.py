@@ -16,7 +16,7 @@ from citywatch.embed.arcface import ArcFaceLicenseWarning
 from citywatch.models import PROFILE_MIN_SIMILARITY
 from citywatch.services import build_services
 
-from .conftest import CitywatchCli, lfw_photo
+from .conftest import PASSWORD, CitywatchCli, lfw_photo
 from .test_compare import DIFFERENT, SAME
 
 pytestmark = pytest.mark.slow
@@ -28,9 +28,13 @@ def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(arcface, "_warned", False)
 
 
-def test_arcface_services_compare_and_warn_about_the_licence(tmp_path: Path, lfw: Path) -> None:
-    services = build_services(load_settings(tmp_path / "home", embedder="arcface"))
+def test_arcface_services_compare_and_warn_about_the_licence(
+    citywatch: CitywatchCli, lfw: Path
+) -> None:
+    services = build_services(load_settings(citywatch.home, embedder="arcface"))
     try:
+        assert citywatch.user is not None
+        services.authenticate(citywatch.user, PASSWORD)
         with pytest.warns(ArcFaceLicenseWarning, match="non-commercial research"):
             same = services.compare(lfw_photo(lfw, *SAME[0]), lfw_photo(lfw, *SAME[1]))
         different = services.compare(lfw_photo(lfw, *DIFFERENT[0]), lfw_photo(lfw, *DIFFERENT[1]))
@@ -63,10 +67,12 @@ def test_arcface_cli_compare_warns_and_prints_json(citywatch: CitywatchCli, lfw:
 
 
 def test_arcface_cli_with_warnings_as_errors_fails_with_one_clear_line(
-    tmp_path: Path, lfw: Path
+    citywatch: CitywatchCli, lfw: Path
 ) -> None:
     first, second = SAME
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "CITYWATCH"))}
+    assert citywatch.user is not None
+    environment.update({"CITYWATCH_USER": citywatch.user, "CITYWATCH_PASSWORD": PASSWORD})
     completed = subprocess.run(
         [
             sys.executable,
@@ -75,7 +81,7 @@ def test_arcface_cli_with_warnings_as_errors_fails_with_one_clear_line(
             "-c",
             "from citywatch.cli import main; main()",
             "--home",
-            str(tmp_path / "home"),
+            str(citywatch.home),
             "--embedder",
             "arcface",
             "compare",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PAUL_RUDD, WALKERS_VIDEO, CitywatchCli, gradient, write_jpeg
+from .conftest import CASE, PAUL_RUDD, WALKERS_VIDEO, CitywatchCli, gradient, write_jpeg
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ def test_scan_refuses_a_bad_source_by_name(
     if content is not None:
         source.write_bytes(content)
 
-    result = citywatch.run("scan", "--json", source)
+    result = citywatch.run("scan", "--json", "--case", CASE, source)
 
     assert result.exit_code != 0
     assert str(source) in result.stderr
@@ -43,7 +43,7 @@ def test_scan_of_a_truncated_video_fails_cleanly_or_scans_what_it_can(
     truncated = tmp_path / "cut.mp4"
     truncated.write_bytes((data_dir / WALKERS_VIDEO).read_bytes()[:50_000])
 
-    result, events = citywatch.json("scan", "--json", truncated)
+    result, events = citywatch.json("scan", "--json", "--case", CASE, truncated)
 
     # `run` already failed the test on a traceback; what remains is one of two clean outcomes.
     if result.exit_code == 0:
@@ -58,9 +58,9 @@ def test_scan_of_a_truncated_video_fails_cleanly_or_scans_what_it_can(
 def test_scan_fails_before_any_work_when_one_of_several_sources_is_missing(
     citywatch: CitywatchCli, tmp_path: Path, data_dir: Path
 ) -> None:
-    assert citywatch.run("watchlist", "create", "wanted").exit_code == 0
+    assert citywatch.run("watchlist", "create", "wanted", "--case", CASE).exit_code == 0
     missing = tmp_path / "gone.mp4"
-    result = citywatch.run("scan", "--json", data_dir / WALKERS_VIDEO, missing)
+    result = citywatch.run("scan", "--json", "--case", CASE, data_dir / WALKERS_VIDEO, missing)
     assert result.exit_code != 0
     assert str(missing) in result.stderr
     assert result.stdout == ""

@@ -10,7 +10,7 @@ import pytest
 
 from citywatch.detect import FaceDetector
 
-from .conftest import PAUL_RUDD, CitywatchCli, gradient, write_jpeg
+from .conftest import CASE, PAUL_RUDD, CitywatchCli, gradient, write_jpeg
 
 TINY_FACE_PX = 20
 
@@ -44,7 +44,7 @@ def bad_photos(
 
 @pytest.fixture
 def listed(citywatch: CitywatchCli) -> CitywatchCli:
-    assert citywatch.run("watchlist", "create", "wanted").exit_code == 0
+    assert citywatch.run("watchlist", "create", "wanted", "--case", CASE).exit_code == 0
     return citywatch
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from citywatch.detect import FaceDetector
 
-from .conftest import GROUP_PHOTO, CitywatchCli
+from .conftest import CASE, GROUP_PHOTO, CitywatchCli
 
 
 def test_detector_finds_six_faces_with_landmarks_inside_their_boxes(
@@ -38,7 +38,7 @@ def test_detector_finds_six_faces_with_landmarks_inside_their_boxes(
 
 @pytest.fixture
 def group_list(citywatch: CitywatchCli) -> CitywatchCli:
-    assert citywatch.run("watchlist", "create", "group").exit_code == 0
+    assert citywatch.run("watchlist", "create", "group", "--case", CASE).exit_code == 0
     return citywatch
 
 

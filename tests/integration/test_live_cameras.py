@@ -17,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import signal
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 import pytest
 
@@ -27,6 +29,7 @@ from citywatch.detect import FaceDetector
 from citywatch.embed.quality import frontal_scores
 
 from .conftest import (
+    CASE,
     CROWD_VIDEO,
     ENROL_FRAME,
     WALKERS_VIDEO,
@@ -53,6 +56,8 @@ STRANGER = ("Abdel_Madi_Shabneh", 1)
 """An LFW photo enrolled next to Walker A: nobody in the clip is this person."""
 CLIP_S = 4.2
 """One pass of the walking clip (105 frames at 25 fps)."""
+GAP_S = 2.0
+"""Grey frames after each pass of the walking clip on the looping camera: nobody in view."""
 
 
 def camera_list(citywatch: CitywatchCli) -> dict[str, dict[str, Any]]:
@@ -74,13 +79,35 @@ def enrol_walker(
     assert big.size, "the enrolment frame should hold a face of 60 px or more"
     chosen = big[int(np.argmax(frontal_scores(faces.landmarks[big])))]
     photo = write_jpeg(folder / "walker-a.jpg", crop_face(frame, faces.boxes[chosen]))
-    created = citywatch.run("watchlist", "create", "missing", "--min-similarity", str(THRESHOLD))
+    created = citywatch.run(
+        "watchlist", "create", "missing", "--case", CASE, "--min-similarity", str(THRESHOLD)
+    )
     assert created.exit_code == 0
     for person, image in (("Walker A", photo), ("Stranger", lfw_photo(lfw, *STRANGER))):
         result, lines = citywatch.json(
             "enroll", "--watchlist", "missing", "--person", person, "--json", image
         )
         assert result.exit_code == 0 and lines[0]["status"] == "enrolled", lines
+
+
+def with_gap(source: Path, target: Path, gap_s: float) -> Path:
+    """`source` re-encoded (H.264, same size and rate) and followed by `gap_s` of grey frames."""
+    with av.open(str(source)) as clip, av.open(str(target), "w") as output:
+        video = clip.streams.video[0]
+        rate = int(video.average_rate or 25)
+        stream = output.add_stream("h264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = video.width, video.height, "yuv420p"
+        stream.options = {"crf": "20", "preset": "veryfast"}
+        frames = [frame.to_ndarray(format="rgb24") for frame in clip.decode(video)]
+        grey = np.full_like(frames[0], 128)
+        for index, image in enumerate([*frames, *[grey] * round(gap_s * rate)]):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, rate)
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+    return target
 
 
 def test_enrolled_walker_passing_a_live_camera_raises_one_alert(
@@ -92,13 +119,19 @@ def test_enrolled_walker_passing_a_live_camera_raises_one_alert(
     live_runs: LiveRunFactory,
     tmp_path: Path,
 ) -> None:
-    """The camera loops the walking clip (4.2 s) that the enrolment frame comes from. A sighting
-    is made when its track ends, so the alert comes once Walker A's first pass is over; every
-    later pass is a new track of the same person on the same camera, and extends that alert
-    instead of raising another. Nobody in the clip is the enrolled stranger."""
+    """The camera loops the walking clip (4.2 s) that the enrolment frame comes from, each pass
+    followed by 2 s in which nobody is in view, as when people walk past again later. The alert
+    comes during or right after Walker A's first pass; every later pass is a new track of the
+    same person on the same camera, and extends that alert instead of raising another. Nobody in
+    the clip is the enrolled stranger.
+
+    Without the gap, the clip's last frame would be followed by its first, and Walker A, near
+    the same spot at both ends, would keep one track through every pass (its final sighting,
+    which extends the alert, would then come only when `run` stops)."""
     clip = data_dir / WALKERS_VIDEO
     enrol_walker(citywatch, detector, video_frame(clip, ENROL_FRAME), tmp_path, lfw)
-    server = rtsp_servers({"arcade": Mount(clip, loop=True)})
+    passes = with_gap(clip, tmp_path / "walkers-with-gap.mp4", GAP_S)
+    server = rtsp_servers({"arcade": Mount(passes, loop=True)})
     add_camera(citywatch, "arcade-1", server.url("arcade"))
 
     run = live_runs(citywatch.home)
@@ -112,7 +145,7 @@ def test_enrolled_walker_passing_a_live_camera_raises_one_alert(
     assert Path(alert["crop"]).is_file() and Path(alert["photo"]).is_file()
     assert run.states("arcade-1")[-1] == "live"
 
-    # The next passes (every 4.2 s) extend that alert: poll the database until one has.
+    # The next passes (every 6.2 s) extend that alert: poll the database until one has.
     query = "SELECT last_seen_s FROM alerts WHERE id = ?"
     deadline = time.monotonic() + 20
     with contextlib.closing(citywatch.db()) as db:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CROWD_VIDEO, PAUL_RUDD, CitywatchCli
+from .conftest import CASE, CROWD_VIDEO, PAUL_RUDD, CitywatchCli
 
 pytestmark = pytest.mark.slow
 
@@ -14,13 +14,15 @@ pytestmark = pytest.mark.slow
 def test_overhead_crowd_scan_completes_without_alerts(
     citywatch: CitywatchCli, data_dir: Path
 ) -> None:
-    assert citywatch.run("watchlist", "create", "wanted").exit_code == 0
+    assert citywatch.run("watchlist", "create", "wanted", "--case", CASE).exit_code == 0
     enrolled = citywatch.run(
         "enroll", "--watchlist", "wanted", "--person", "Paul Rudd", data_dir / PAUL_RUDD
     )
     assert enrolled.exit_code == 0
 
-    result, events = citywatch.json("scan", "--json", "--fps", "5", data_dir / CROWD_VIDEO)
+    result, events = citywatch.json(
+        "scan", "--json", "--case", CASE, "--fps", "5", data_dir / CROWD_VIDEO
+    )
 
     assert result.exit_code == 0
     assert [e["event"] for e in events] == ["summary"]

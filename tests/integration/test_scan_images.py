@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import GROUP_PHOTO, PAUL_RUDD, CitywatchCli
+from .conftest import CASE, GROUP_PHOTO, PAUL_RUDD, CitywatchCli
 
 
 def test_scanning_stills_alerts_on_the_enrolled_face_only(
     citywatch: CitywatchCli, data_dir: Path
 ) -> None:
-    citywatch.run("watchlist", "create", "stills")
+    assert citywatch.run("watchlist", "create", "stills", "--case", CASE).exit_code == 0
     enrolled = citywatch.run(
         "enroll", "--watchlist", "stills", "--person", "Paul Rudd", data_dir / PAUL_RUDD
     )
     assert enrolled.exit_code == 0
 
-    result, lines = citywatch.json("scan", data_dir / PAUL_RUDD, data_dir / GROUP_PHOTO, "--json")
+    result, lines = citywatch.json(
+        "scan", data_dir / PAUL_RUDD, data_dir / GROUP_PHOTO, "--case", CASE, "--json"
+    )
 
     assert result.exit_code == 0, result.stderr
     alerts = [line for line in lines if line["event"] == "alert"]

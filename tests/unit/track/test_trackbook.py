@@ -193,7 +193,7 @@ def test_evidence_crop_of_a_large_face_is_scaled_to_the_height_cap() -> None:
     assert crop.flags["C_CONTIGUOUS"]
 
 
-def test_a_track_in_view_long_enough_is_reported_once_while_it_goes_on() -> None:
+def test_a_track_in_view_long_enough_is_reported_while_it_goes_on_every_so_often() -> None:
     book = TrackBook(shots_per_track=2)
     _observe(book, _frame(0.0), [1, 2], [0.5, 0.6])
     _observe(book, _frame(1.0), [1], [0.7])
@@ -201,12 +201,15 @@ def test_a_track_in_view_long_enough_is_reported_once_while_it_goes_on() -> None
     assert book.lingering(3.9, after_s=4.0) == []
     interim = {t.track_id: t for t in book.lingering(4.0, after_s=4.0)}
     assert sorted(interim) == [1, 2]
-    assert book.lingering(60.0, after_s=4.0) == []  # once per track
+    assert book.lingering(33.9, after_s=4.0, every_s=30.0) == []  # reported at 4.0
 
     _observe(book, _frame(5.0), [1], [0.9])
     (final,) = book.take([1])  # the final sighting has the better shot that came later
     assert sorted(final.qualities) == pytest.approx([0.7, 0.9])
     assert sorted(interim[1].qualities) == pytest.approx([0.5, 0.7])  # a copy, not changed
+    # Still in view 30 s after the last report: reported again, with what it has now.
+    (again,) = book.lingering(34.0, after_s=4.0, every_s=30.0)
+    assert again.track_id == 2
 
 
 def test_a_track_without_a_gated_shot_is_not_reported_early() -> None:
