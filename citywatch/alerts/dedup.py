@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from citywatch.types import TIME_TOLERANCE_S
+
 MAX_TRACKS = 10_000
 
 
@@ -40,7 +42,7 @@ class AlertDeduplicator:
         if self.cooldown_s <= 0:
             return None
         recent = self._recent.get((camera_id, person_id))
-        if recent is None or first_seen_s - recent.last_seen_s > self.cooldown_s:
+        if recent is None or first_seen_s - recent.last_seen_s > self.cooldown_s + TIME_TOLERANCE_S:
             return None
         return recent.alert_id
 

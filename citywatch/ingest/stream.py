@@ -60,6 +60,11 @@ class StreamClock:
         """Re-anchorings on the server's clock: a camera clock jump, or a consumer so far behind
         real time that its timestamps no longer say when a frame was seen (tracks split there)."""
 
+    @property
+    def timed(self) -> bool:
+        """This pass has had a frame with a presentation time."""
+        return self._first_pts_s is not None
+
     def new_pass(self) -> None:
         self._base_s = None
         self._first_pts_s = None
@@ -245,6 +250,12 @@ class LiveSource:
                         self.monitor.frame()
                         pts = frame.pts if frame.pts is not None else packet.dts
                         pts_s = None if pts is None else pts * time_base
+                        if pts_s is None and not by_arrival and not self.clock.timed:
+                            # The first RTSP frame(s) of a session carry no timestamp. Stamping
+                            # them would need a guessed frame rate, and FFmpeg's guess varies with
+                            # how the stream was probed, shifting which frames the sampler keeps:
+                            # analysis starts at the first frame with a real timestamp instead.
+                            continue
                         timestamp_s = (
                             self.clock.arrival(self.now_s())
                             if by_arrival

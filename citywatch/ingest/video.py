@@ -14,7 +14,7 @@ import av
 import numpy as np
 
 from citywatch.errors import SourceError
-from citywatch.types import Frame
+from citywatch.types import TIME_TOLERANCE_S, Frame
 
 
 class FrameSampler:
@@ -33,10 +33,10 @@ class FrameSampler:
     def keep(self, timestamp_s: float) -> bool:
         if self.period_s == 0:
             return True
-        if self._next_s is None or timestamp_s >= self._next_s - 1e-6:
+        if self._next_s is None or timestamp_s >= self._next_s - TIME_TOLERANCE_S:
             base = timestamp_s if self._next_s is None else self._next_s
             next_s = base + self.period_s
-            if next_s <= timestamp_s + 1e-6:
+            if next_s <= timestamp_s + TIME_TOLERANCE_S:
                 # After a gap of a period or more, restart the schedule from this frame; due at
                 # `timestamp_s` itself, the very next frame would be kept too.
                 next_s = timestamp_s + self.period_s

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 from citywatch.ingest.stream import StreamOptions
@@ -46,6 +47,9 @@ class WorkerCounters:
     decode_errors: int = 0
     clock_resets: int = 0
     """Times the stream clock was re-anchored (see `StreamClock.resets`)."""
+    analysed_digest: int = 0
+    """CRC-32 of the analysed frames' (index, time since the first analysed frame in ms): two
+    runs of one clip that analysed the same frames at the same stream times have equal digests."""
 
     def __add__(self, other: WorkerCounters) -> WorkerCounters:
         return WorkerCounters(
@@ -55,6 +59,7 @@ class WorkerCounters:
             self.connections + other.connections,
             self.decode_errors + other.decode_errors,
             self.clock_resets + other.clock_resets,
+            zlib.crc32(other.analysed_digest.to_bytes(4, "big"), self.analysed_digest),
         )
 
 

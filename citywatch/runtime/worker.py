@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import traceback
+import zlib
 from dataclasses import replace
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
@@ -53,6 +54,8 @@ def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> No
     signal.signal(signal.SIGTERM, lambda *_: local_stop.set())
     sightings = 0
     analysed = 0
+    digest = 0
+    first_analysed_s: float | None = None
     pipeline: SightingPipeline | None = None
 
     def send(found: list[Sighting]) -> None:
@@ -83,6 +86,7 @@ def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> No
             connections=source.connections,
             decode_errors=source.decode_errors,
             clock_resets=source.clock.resets,
+            analysed_digest=digest,
         )
 
     def watch() -> None:
@@ -117,6 +121,10 @@ def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> No
         watchdog.start()
         for frame in source.frames():
             analysed += 1
+            if first_analysed_s is None:
+                first_analysed_s = frame.timestamp_s
+            offset_ms = round(1000 * (frame.timestamp_s - first_analysed_s))
+            digest = zlib.crc32(f"{frame.index}:{offset_ms};".encode(), digest)
             send(pipeline.process(frame))
             monitor.touch()
         end_tracks()  # stopping: finish the sightings in flight

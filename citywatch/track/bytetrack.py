@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from citywatch.errors import ConfigError, SourceError
-from citywatch.types import Faces
+from citywatch.types import TIME_TOLERANCE_S, Faces
 
 Array = npt.NDArray[np.float64]
 
@@ -226,7 +226,9 @@ class ByteTracker:
             SourceError: the timestamp is not finite or goes backwards.
         """
         dt_s = self._advance_clock(timestamp_s)
-        self._end_tracks(lambda track: timestamp_s - track.last_seen_s > self.max_track_age_s)
+        self._end_tracks(
+            lambda track: timestamp_s - track.last_seen_s > self.max_track_age_s + TIME_TOLERANCE_S
+        )
         for track in self._tracks:
             track.motion.predict(dt_s)
 

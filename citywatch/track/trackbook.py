@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from citywatch.embed.quality import QualityReport
-from citywatch.types import Faces, FloatArray, Frame, Image
+from citywatch.types import TIME_TOLERANCE_S, Faces, FloatArray, Frame, Image
 
 EVIDENCE_MAX_PX = 320
 
@@ -95,9 +95,10 @@ class TrackBook:
         `every_s`), not only when they leave."""
         found = []
         for track in self._tracks.values():
-            if not track.aligned or now_s - track.first_seen_s < after_s:
+            if not track.aligned or now_s - track.first_seen_s < after_s - TIME_TOLERANCE_S:
                 continue
-            if track.reported_at_s is not None and now_s - track.reported_at_s < every_s:
+            since_s = None if track.reported_at_s is None else now_s - track.reported_at_s
+            if since_s is not None and since_s < every_s - TIME_TOLERANCE_S:
                 continue
             track.reported_at_s = now_s
             found.append(

@@ -40,6 +40,7 @@ from citywatch.types.cameras import (
     StreamProbe,
 )
 from citywatch.types.vision import (
+    TIME_TOLERANCE_S,
     Comparison,
     Faces,
     FloatArray,
@@ -60,6 +61,7 @@ from citywatch.types.watchlists import (
 )
 
 __all__ = [
+    "TIME_TOLERANCE_S",
     "RetentionReport",
     "TransparencyReport",
     "ALERT_STATUSES",

@@ -14,6 +14,11 @@ IntArray = npt.NDArray[np.int64]
 
 Image = npt.NDArray[np.uint8]
 """A BGR image, `(height, width, 3)` uint8, as OpenCV and PyAV's `bgr24` give it."""
+TIME_TOLERANCE_S = 1e-6
+"""Stream times closer than this are the same time. A live frame's time is the server clock at
+the stream's start plus its presentation time, so the last bits of a difference between two
+frame times depend on when the stream started: without a tolerance, a track unseen for exactly
+`max_track_age_s` (frames on a 0.5 s grid, age 1 s) would end in one run and not in another."""
 
 
 @dataclass(frozen=True, slots=True)

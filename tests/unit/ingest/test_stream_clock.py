@@ -57,3 +57,12 @@ def test_a_consumer_far_behind_real_time_re_anchors_and_says_so() -> None:
 def test_frames_stamped_by_arrival_follow_the_server_clock_and_never_go_back() -> None:
     clock = StreamClock(server_clock=True)
     assert [clock.arrival(now) for now in (5.0, 5.1, 5.05, 5.3)] == [5.0, 5.1, 5.1, 5.3]
+
+
+def test_a_pass_is_timed_from_its_first_frame_with_a_presentation_time() -> None:
+    clock = StreamClock(server_clock=True)
+    assert not clock.timed
+    clock.stamp(0.12, 100.0)
+    assert clock.timed
+    clock.new_pass()
+    assert not clock.timed

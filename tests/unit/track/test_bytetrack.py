@@ -367,3 +367,18 @@ def test_faces_with_non_finite_boxes_get_no_track() -> None:
 def test_invalid_options_raise_config_error(options: dict[str, float]) -> None:
     with pytest.raises(ConfigError, match=next(iter(options))):
         ByteTracker(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("clock_start_s", [0.0, 3.217, 1234.5678, 86_399.999])
+def test_a_gap_of_exactly_max_age_ends_no_track_wherever_the_clock_started(
+    clock_start_s: float,
+) -> None:
+    # Live frame times are the server clock at the stream's start plus presentation times: the
+    # last bits of a 1 s difference depend on the start, and must not decide a track's fate.
+    tracker = ByteTracker(max_track_age_s=1.0)
+    first = _track(tracker, clock_start_s + 0.0, [_box(200, 200)])
+    assert _track(tracker, clock_start_s + 0.5, [_box(200, 200)]) == first
+    tracker.update(Faces.empty(), clock_start_s + 1.0)
+
+    assert _track(tracker, clock_start_s + 1.5, [_box(200, 200)]) == first
+    assert tracker.finished() == []
