@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from citywatch.errors import ConflictError, InputError, NotFoundError
 from citywatch.ingest.urls import split_credentials
 from citywatch.storage.secrets import SecretBox
+from citywatch.storage.table import Table, Transaction
 from citywatch.types import HEALTH_STATES, Camera, CameraHealth, StreamProbe
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -20,15 +19,11 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class CameraRegistry:
+class CameraRegistry(Table):
     def __init__(
-        self,
-        db: sqlite3.Connection,
-        transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
-        secrets: SecretBox,
+        self, db: sqlite3.Connection, transaction: Transaction, secrets: SecretBox
     ) -> None:
-        self.db = db
-        self.transaction = transaction
+        super().__init__(db, transaction)
         self.secrets = secrets
 
     def add(self, camera: Camera, url_with_credentials: str) -> Camera:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from citywatch.cases.scope import scope_from_json, scope_to_json
 from citywatch.errors import ConflictError, NotFoundError
+from citywatch.storage.table import Table
 from citywatch.types import Case, CaseScope, User
 
 _CASE_QUERY = (
@@ -26,15 +25,7 @@ def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class CaseRegistry:
-    def __init__(
-        self,
-        db: sqlite3.Connection,
-        transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
-    ) -> None:
-        self.db = db
-        self.transaction = transaction
-
+class CaseRegistry(Table):
     def create(
         self,
         reference: str,

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import numpy as np
 
 from citywatch.errors import NotFoundError
+from citywatch.storage.table import Table
 from citywatch.types import FloatArray, IntArray, Review, User
 
 
-class ReviewRecords:
-    def __init__(
-        self,
-        db: sqlite3.Connection,
-        transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
-    ) -> None:
-        self.db = db
-        self.transaction = transaction
-
+class ReviewRecords(Table):
     def reviews(self, alert_id: int) -> list[Review]:
         rows = self.db.execute(
             "SELECT r.*, u.name AS reviewer FROM alert_reviews r JOIN users u "

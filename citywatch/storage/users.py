@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from citywatch.errors import ConflictError, InputError, NotFoundError
+from citywatch.storage.table import Table
 from citywatch.types import ROLES, User
 
 
@@ -23,15 +23,7 @@ def _roles(roles: Iterable[str]) -> str:
     return json.dumps(chosen)
 
 
-class UserRegistry:
-    def __init__(
-        self,
-        db: sqlite3.Connection,
-        transaction: Callable[[], AbstractContextManager[sqlite3.Connection]],
-    ) -> None:
-        self.db = db
-        self.transaction = transaction
-
+class UserRegistry(Table):
     def count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM users").fetchone()[0])
 
