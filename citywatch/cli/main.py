@@ -17,6 +17,7 @@ from citywatch.cli.cameras import camera, run
 from citywatch.cli.cases import case
 from citywatch.cli.output import console, emit_json, errors
 from citywatch.cli.oversight import audit, report, retention
+from citywatch.cli.serve import serve
 from citywatch.cli.settings import config_group
 from citywatch.cli.shared import alert_event, handle_errors, services
 from citywatch.config import load_settings
@@ -321,6 +322,7 @@ for command in (
     report,
     retention,
     config_group,
+    serve,
 ):
     cli.add_command(command)
 

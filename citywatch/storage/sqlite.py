@@ -50,7 +50,11 @@ class Store(AlertRows):
         try:
             home.mkdir(parents=True, exist_ok=True)
             self.media.mkdir(exist_ok=True)
-            self.db = sqlite3.connect(home / DB_NAME, isolation_level=None, timeout=30)
+            # One Store serves one caller at a time, but the API may run a request's
+            # dependencies and handler on different worker threads: allow that hand-over.
+            self.db = sqlite3.connect(
+                home / DB_NAME, isolation_level=None, timeout=30, check_same_thread=False
+            )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("PRAGMA foreign_keys=ON")
