@@ -1,4 +1,4 @@
-"""Request and response bodies: `XCreate` in, `XPublic` out, lists as `XsPublic{data, count}`."""
+"""Bodies of the core resources: sessions, cases, watchlists, alerts and reviews."""
 
 from __future__ import annotations
 

@@ -1,0 +1,40 @@
+"""Request and response bodies: `XCreate` in, `XPublic` out, lists as `XsPublic{data, count}`.
+One module per group of resources; import them from here."""
+
+from __future__ import annotations
+
+from citywatch.api.schemas.core import (
+    AlertPublic,
+    AlertsPublic,
+    CaseCreate,
+    CasePublic,
+    CasesPublic,
+    CloseRequest,
+    LoginRequest,
+    ReviewCreate,
+    ReviewPublic,
+    ScopeModel,
+    SessionPublic,
+    UserPublic,
+    WatchlistCreate,
+    WatchlistPublic,
+    WatchlistsPublic,
+)
+
+__all__ = [
+    "AlertPublic",
+    "AlertsPublic",
+    "CaseCreate",
+    "CasePublic",
+    "CasesPublic",
+    "CloseRequest",
+    "LoginRequest",
+    "ReviewCreate",
+    "ReviewPublic",
+    "ScopeModel",
+    "SessionPublic",
+    "UserPublic",
+    "WatchlistCreate",
+    "WatchlistPublic",
+    "WatchlistsPublic",
+]
