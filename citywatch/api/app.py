@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from citywatch.api.routes import alerts, auth, cases, watchlists
+from citywatch.api.routes import alerts, auth, cases, stream, watchlists
 from citywatch.config import Settings
 from citywatch.errors import (
     AuditError,
@@ -53,6 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
 
-    for module in (auth, cases, watchlists, alerts):
+    # `stream` before `alerts`: /alerts/stream is not an alert id.
+    for module in (auth, cases, watchlists, stream, alerts):
         app.include_router(module.router, prefix="/api")
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from citywatch.alerts.review import review_alert
 from citywatch.errors import InputError, NotFoundError
 from citywatch.services.base import ServiceBase
-from citywatch.types import ALERT_STATUSES, Alert, Case, Review
+from citywatch.types import ALERT_STATUSES, Alert, AlertEvent, Case, Review
 
 
 class AlertServices(ServiceBase):
@@ -64,9 +64,30 @@ class AlertServices(ServiceBase):
             not_this_person=not_this_person,
         ):
             self.store.reviews.add(review, reviewer, status)
+            self.store.outbox.publish(alert_id, case.id, "reviewed")
             if not_this_person:
                 self.store.reviews.add_not_this_person(alert_id, self.settings.embedder)
         return self.store.alert(alert_id)
+
+    def alert_events(
+        self, after_id: int, case_ids: list[int] | None, limit: int = 100
+    ) -> list[tuple[AlertEvent, Alert]]:
+        """Events after `after_id` of the given cases (from `visible_case_ids`) with their
+        alerts as they are now, oldest first; showing them is an audited view."""
+        found = []
+        for event in self.store.outbox.events_after(after_id, case_ids, limit):
+            try:
+                found.append((event, self.store.alert(event.alert_id)))
+            except NotFoundError:
+                continue  # deleted by retention since: nothing left to show
+        if found:
+            with self.audited(
+                "alert.view",
+                "alert stream",
+                alert_ids=",".join(sorted({str(alert.id) for _, alert in found})),
+            ):
+                pass
+        return found
 
     def _alert_and_case(self, alert_id: int) -> tuple[Alert, Case]:
         self.user()

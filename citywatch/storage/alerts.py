@@ -18,6 +18,7 @@ from citywatch.errors import NotFoundError
 from citywatch.storage.audit import AuditLog
 from citywatch.storage.cases import CaseRegistry
 from citywatch.storage.media import at_offset, blob, parse_time, write_jpeg
+from citywatch.storage.outbox import Outbox
 from citywatch.types import Alert, Match
 
 
@@ -26,6 +27,7 @@ class AlertRows:
     media: Path
     cases: CaseRegistry
     audit: AuditLog
+    outbox: Outbox
     transaction: Callable[[], AbstractContextManager[sqlite3.Connection]]
     on_rollback: Callable[[Callable[[], None]], None]
 
@@ -114,6 +116,7 @@ class AlertRows:
                     "scan_id": scan_id,
                 },
             )
+            self.outbox.publish(alert_id, case.id, "raised")
         return self.alert(alert_id)
 
     def extend_alert(self, alert_id: int, match: Match) -> Alert:
@@ -131,6 +134,8 @@ class AlertRows:
                     alert_id,
                 ),
             )
+            case_id = db.execute("SELECT case_id FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+            self.outbox.publish(alert_id, case_id[0] if case_id else None, "extended")
         return self.alert(alert_id)
 
     def alert(self, alert_id: int) -> Alert:

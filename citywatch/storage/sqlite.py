@@ -24,6 +24,7 @@ from citywatch.storage.cameras import CameraRegistry
 from citywatch.storage.cases import CaseRegistry
 from citywatch.storage.media import blob, write_jpeg
 from citywatch.storage.migrate import migrate
+from citywatch.storage.outbox import Outbox
 from citywatch.storage.reviews import ReviewRecords
 from citywatch.storage.secrets import SecretBox
 from citywatch.storage.users import UserRegistry
@@ -76,6 +77,7 @@ class Store(AlertRows):
         self.cases = CaseRegistry(self.db, self.transaction)
         self.audit = AuditLog(self.db)
         self.reviews = ReviewRecords(self.db, self.transaction)
+        self.outbox = Outbox(self.db, self.transaction)
 
     def close(self) -> None:
         self.db.close()

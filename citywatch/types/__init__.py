@@ -9,8 +9,8 @@ Conventions: boxes are `xyxy` pixels, landmarks are `(n, 5, 2)` pixels in the or
 eye (as seen in the image: image-left first), nose tip, right mouth corner, left mouth corner, the
 order YuNet and the ArcFace template use. Embeddings are unit length; similarity is cosine.
 
-The types live in small modules by subject (`vision`, `watchlists`, `cameras`, `accountability`);
-import them from here.
+The types live in small modules by subject (`vision`, `watchlists`, `cameras`, `accountability`,
+`delivery`); import them from here.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from citywatch.types.cameras import (
     CameraHealth,
     StreamProbe,
 )
+from citywatch.types.delivery import ALERT_EVENT_KINDS, AlertEvent, Delivery, Webhook
 from citywatch.types.vision import (
     TIME_TOLERANCE_S,
     Comparison,
@@ -61,6 +62,10 @@ from citywatch.types.watchlists import (
 )
 
 __all__ = [
+    "ALERT_EVENT_KINDS",
+    "AlertEvent",
+    "Delivery",
+    "Webhook",
     "TIME_TOLERANCE_S",
     "RetentionReport",
     "TransparencyReport",
