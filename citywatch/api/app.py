@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from citywatch.api.routes import alerts, auth, cases, stream, watchlists
+from citywatch.api.routes import alerts, auth, cases, stream, watchlists, webhooks
 from citywatch.config import Settings
 from citywatch.errors import (
     AuditError,
@@ -54,6 +54,6 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
 
     # `stream` before `alerts`: /alerts/stream is not an alert id.
-    for module in (auth, cases, watchlists, stream, alerts):
+    for module in (auth, cases, watchlists, stream, alerts, webhooks):
         app.include_router(module.router, prefix="/api")
     return app

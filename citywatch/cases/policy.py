@@ -21,6 +21,7 @@ a case, the case rules allow it too. Disabled users may do nothing.
     person.enroll                 own, A
     face.compare                  x (4)
     search.run                    own, A
+    webhook.manage                own, A
     alert.view                    own       x           x (3)
     alert.review                                        x (3)
     audit.view                                                    x
@@ -70,6 +71,7 @@ ACTIONS = frozenset(
         "person.enroll",
         "face.compare",
         "search.run",
+        "webhook.manage",
         "alert.view",
         "alert.review",
         "audit.view",
@@ -90,6 +92,7 @@ CASE_ACTIONS = frozenset(
         "person.enroll",
         "face.compare",
         "search.run",
+        "webhook.manage",
         "alert.view",
         "alert.review",
     }
@@ -103,18 +106,21 @@ CASE_REQUIRED = frozenset(
         "watchlist.create",
         "person.enroll",
         "search.run",
+        "webhook.manage",
         "alert.review",
     }
 )
 """Actions that change or process one case's data: `authorize` refuses to decide them without it,
 so that a forgotten argument cannot turn into "allowed in every case"."""
 
-ACTIVE_CASE_ACTIONS = frozenset({"watchlist.create", "person.enroll", "face.compare", "search.run"})
+ACTIVE_CASE_ACTIONS = frozenset(
+    {"watchlist.create", "person.enroll", "face.compare", "search.run", "webhook.manage"}
+)
 """Actions that process new faces, allowed only while the case is active."""
 
 FACE_ACTIONS = frozenset(
     {"watchlist.create", "watchlist.view", "person.enroll", "face.compare", "search.run"}
-    | {"alert.view", "alert.review"}
+    | {"alert.view", "alert.review", "webhook.manage"}
 )
 """Actions that show or process faces: never granted to admins or auditors."""
 
@@ -143,6 +149,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "person.enroll",
             "face.compare",
             "search.run",
+            "webhook.manage",
             "alert.view",
         }
     ),

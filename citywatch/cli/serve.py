@@ -1,4 +1,5 @@
-"""`citywatch serve`: the REST API (the web UI and the camera runtime join it next)."""
+"""`citywatch serve`: the REST API and the webhook sender (the web UI and the camera runtime
+join them next)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,16 @@ def serve(context: click.Context, host: str, port: int) -> None:
     """Serve the REST API (OpenAPI at /api/openapi.json) until Ctrl-C or SIGTERM."""
     import uvicorn
 
+    from citywatch.alerts.delivery import WebhookSender
     from citywatch.api import create_app
+    from citywatch.storage import open_store
 
     settings = plain_services(context).settings
+    sender = WebhookSender(open_store(settings.home))  # its own connection, its own thread
+    sender.start()
     errors.print(f"citywatch API on http://{host}:{port}/api/docs (home {settings.home})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    finally:
+        sender.stop()
+        sender.store.close()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from citywatch.alerts.review import review_alert
+from citywatch.cases.policy import may
 from citywatch.errors import InputError, NotFoundError
 from citywatch.services.base import ServiceBase
-from citywatch.types import ALERT_STATUSES, Alert, AlertEvent, Case, Review
+from citywatch.types import ALERT_STATUSES, Alert, AlertEvent, Case, Review, Webhook
 
 
 class AlertServices(ServiceBase):
@@ -88,6 +91,34 @@ class AlertServices(ServiceBase):
             ):
                 pass
         return found
+
+    # -- webhooks -------------------------------------------------------------------------------
+    def add_webhook(self, url: str, case_reference: str) -> tuple[Webhook, str]:
+        """Subscribe `url` to the alert events of an active case of yours; returns the webhook
+        and its signing secret, shown this once."""
+        case = self.store.cases.get(case_reference)
+        self.require("webhook.manage", case)
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise InputError(
+                f"webhook URL {url!r} is not usable; expected http:// or https:// with a host"
+            )
+        if parts.username or parts.password:
+            raise InputError("a webhook URL must not carry credentials; the events are signed")
+        with self.audited("webhook.add", f"webhook:{parts.hostname}", case.id, url=url.strip()):
+            return self.store.outbox.add_webhook(url.strip(), case.id, self.user().name)
+
+    def webhooks(self) -> list[Webhook]:
+        """Webhooks of the cases the acting officer may manage."""
+        user, now = self.user(), self.now()
+        cases = {c.id: c for c in self.store.cases.all()}
+        return [
+            hook
+            for hook in self.store.outbox.webhooks()
+            if hook.case_id in cases
+            and may(user, "case.view", cases[hook.case_id], now)
+            and user.has("officer")
+        ]
 
     def _alert_and_case(self, alert_id: int) -> tuple[Alert, Case]:
         self.user()

@@ -42,6 +42,7 @@ watchlist.view       -      yes      yes         -         -
 person.enroll        -      yes      -           -         -
 face.compare         -      yes      -           -         -
 search.run           -      yes      -           -         -
+webhook.manage       -      yes      -           -         -
 alert.view           -      yes      yes         yes       -
 alert.review         -      -        -           yes       -
 audit.view           -      -        -           -         yes
@@ -68,7 +69,13 @@ NAMES = {
     "reviewer": "rita",
     "auditor": "aud",
 }
-FACE_ACTIONS = ("watchlist.create", "person.enroll", "face.compare", "search.run")
+FACE_ACTIONS = (
+    "watchlist.create",
+    "person.enroll",
+    "face.compare",
+    "search.run",
+    "webhook.manage",
+)
 OFFICER_CASE_ACTIONS = (*FACE_ACTIONS, "watchlist.view", "alert.view", "case.view", "case.close")
 
 
@@ -284,6 +291,7 @@ CASE_REQUIRED = [
     "watchlist.create",
     "person.enroll",
     "search.run",
+    "webhook.manage",
     "alert.review",
 ]
 
