@@ -17,7 +17,8 @@ PYTEST_ARGS ?=
 # Later issues add GStreamer, PostgreSQL and Chromium here.
 APT_PACKAGES := ffmpeg \
 	gir1.2-gst-rtsp-server-1.0 python3-gi python3-gst-1.0 gstreamer1.0-libav \
-	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad \
+	chromium fonts-dejavu-core
 
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
