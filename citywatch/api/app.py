@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from citywatch.api.routes import alerts, auth, cases, stream, watchlists, webhooks
+from citywatch.api.routes import (
+    alerts,
+    audit,
+    auth,
+    cameras,
+    cases,
+    reports,
+    stream,
+    users,
+    watchlists,
+    webhooks,
+)
+from citywatch.api.routes import settings as settings_routes
 from citywatch.config import Settings
 from citywatch.errors import (
     AuditError,
     AuthenticationError,
     CitywatchError,
+    ConfigError,
     ConflictError,
     InputError,
     NotFoundError,
     PermissionDeniedError,
     StorageError,
 )
+from citywatch.ingest.urls import redact_text
 
 STATUS: tuple[tuple[type[CitywatchError], int], ...] = (
     (AuthenticationError, 401),
@@ -24,9 +42,22 @@ STATUS: tuple[tuple[type[CitywatchError], int], ...] = (
     (NotFoundError, 404),
     (ConflictError, 409),
     (InputError, 422),
+    (ConfigError, 422),
     (AuditError, 503),  # the action did not happen: the audit log could not record it
     (StorageError, 503),
 )
+
+
+def redacted(errors: Sequence[Any]) -> list[Any]:
+    """Validation errors without the input they quote, credentials removed from messages."""
+    cleaned = []
+    for error in errors:
+        if isinstance(error, dict):
+            error = {k: v for k, v in error.items() if k not in ("input", "ctx", "url")}
+            if isinstance(error.get("msg"), str):
+                error["msg"] = redact_text(error["msg"])
+        cleaned.append(error)
+    return cleaned
 
 
 def status_of(error: CitywatchError) -> int:
@@ -54,6 +85,13 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
 
     # `stream` before `alerts`: /alerts/stream is not an alert id.
-    for module in (auth, cases, watchlists, stream, alerts, webhooks):
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer quotes the input back, and an input may be a camera URL
+        # with its password: say what was wrong, never what was sent.
+        return JSONResponse({"detail": redacted(error.errors())}, status_code=422)
+
+    routers = (auth, cases, watchlists, stream, alerts, webhooks, users, cameras, audit, reports)
+    for module in (*routers, settings_routes):
         app.include_router(module.router, prefix="/api")
     return app

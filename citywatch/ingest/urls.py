@@ -16,11 +16,13 @@ from citywatch.errors import InputError
 STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https", "file")
 # Up to the last `@` of the authority: FFmpeg accepts an unencoded `@` in the password.
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s]+@")
+# `user:pass@host/...` typed without a scheme (a colon before the `@` tells it from an e-mail).
+_BARE_USERINFO = re.compile(r"(?<![\w/:@.-])[^\s/:@'\"]+:[^\s/'\"]*@")
 
 
 def redact_text(text: str) -> str:
-    """Replace any `scheme://user:pass@` in free text by `scheme://***@`."""
-    return _USERINFO.sub(r"\g<scheme>***@", text)
+    """Replace any `scheme://user:pass@` (or a bare `user:pass@`) in free text by `***@`."""
+    return _BARE_USERINFO.sub("***@", _USERINFO.sub(r"\g<scheme>***@", text))
 
 
 def split_credentials(url: str) -> tuple[str, str | None]:

@@ -152,3 +152,10 @@ def test_check_stream_url_refuses_what_we_cannot_open_without_leaking(
     message = str(raised.value)
     assert "secretpw" not in message
     assert redact_url(url) in message  # names the input, as it may be shown
+
+
+def test_credentials_typed_without_a_scheme_are_redacted_too() -> None:
+    assert redact_text("'admin:s3cret@127.0.0.1:9/x': unsupported") == (
+        "'***@127.0.0.1:9/x': unsupported"
+    )
+    assert redact_text("write to bob@example.org") == "write to bob@example.org"
