@@ -111,6 +111,9 @@ ENROL_FRAME = 10
 """Frame of the walking video the enrolment crops come from (0.4 s in)."""
 LATER_FROM_S = 2.0
 """The scanned clip starts here, so the enrolment frame is not in it."""
+LATER_SCAN_FPS = "10"
+"""Frames per second to scan the later clip at: Walker A's pass is seen as well as at 25, for less
+than half the work."""
 MIN_ENROL_FACE_PX = 60.0
 """Faces cropped from the enrolment frame to enrol are at least this tall."""
 
@@ -352,6 +355,13 @@ def count_rows(citywatch: CitywatchCli, table: str, where: str = "1", *args: obj
     """Rows of `table` in the home's database (matching `where`)."""
     with contextlib.closing(citywatch.db()) as db:
         return int(db.execute(f"SELECT count(*) FROM {table} WHERE {where}", args).fetchone()[0])
+
+
+def audit_events(citywatch: CitywatchCli) -> list[dict[str, Any]]:
+    """Every record of the home's audit log, as auditor `aud` exports them."""
+    result, events = citywatch.as_user("aud").json("audit", "export", "--json")
+    assert result.exit_code == 0, result.output
+    return events
 
 
 # --- `citywatch run` as a child process -----------------------------------------------------------

@@ -29,10 +29,12 @@ from click.testing import Result
 from .conftest import (
     CASE,
     CAST,
+    LATER_SCAN_FPS,
     PAUL_RUDD,
     WALKERS_CAMERA,
     CitywatchCli,
     WalkersClip,
+    audit_events,
     count_rows,
     lfw_photo,
     open_case,
@@ -40,18 +42,11 @@ from .conftest import (
 
 pytestmark = pytest.mark.slow
 
-SCAN_FPS = "10"
 LOOKALIKE = ("Inam-ul-Haq", 1)
 """An LFW photo one walker resembles a little: cosine 0.33 at 10 frames/s, the next one 0.15."""
 LOOKALIKE_MIN_SIMILARITY = "0.25"
 """Far below the calibrated 0.36, so that exactly that one walker falsely matches."""
 REJECTION = "not this person: different face shape and hairline"
-
-
-def audit_events(citywatch: CitywatchCli) -> list[dict[str, Any]]:
-    result, events = citywatch.as_user("aud").json("audit", "export", "--json")
-    assert result.exit_code == 0, result.output
-    return events
 
 
 def one_json(result: Result, exit_code: int = 0) -> dict[str, Any]:
@@ -125,7 +120,7 @@ def story(
 
     def scan() -> list[dict[str, Any]]:
         result, events = olga.json(
-            "scan", walkers.later_clip, "--case", "REV-1", "--fps", SCAN_FPS, "--json"
+            "scan", walkers.later_clip, "--case", "REV-1", "--fps", LATER_SCAN_FPS, "--json"
         )
         assert result.exit_code == 0, result.output
         return events

@@ -25,10 +25,12 @@ from citywatch.services import build_services
 
 from .conftest import (
     CASE,
+    LATER_SCAN_FPS,
     PAUL_RUDD,
     WALKERS_CAMERA,
     CitywatchCli,
     WalkersClip,
+    audit_events,
     count_rows,
     lfw_photo,
     open_case,
@@ -36,7 +38,6 @@ from .conftest import (
 
 pytestmark = pytest.mark.slow
 
-SCAN_FPS = "10"
 WALKER_MIN_SIMILARITY = "0.45"
 """Walker A's list threshold, as in the walking-video test (his pass scores about 0.54)."""
 STRANGER = ("Abdel_Madi_Shabneh", 1)
@@ -48,8 +49,8 @@ EXPIRES_IN_S = 15
 def scan(
     citywatch: CitywatchCli, case: str, clip: Path, *options: str
 ) -> tuple[Result, list[dict[str, Any]]]:
-    """`scan --json` of `clip` at `SCAN_FPS` in `case`: the result and its JSON lines."""
-    return citywatch.json("scan", clip, "--case", case, "--fps", SCAN_FPS, "--json", *options)
+    """`scan --json` of `clip` at `LATER_SCAN_FPS` in `case`: the result and its JSON lines."""
+    return citywatch.json("scan", clip, "--case", case, "--fps", LATER_SCAN_FPS, "--json", *options)
 
 
 def enrol(citywatch: CitywatchCli, watchlist: str, person: str, photo: Path) -> None:
@@ -76,12 +77,6 @@ def refused(result: Result, *phrases: str) -> None:
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     for phrase in phrases:
         assert phrase in result.stderr, f"{phrase!r} not in {result.stderr!r}"
-
-
-def audit_events(citywatch: CitywatchCli) -> list[dict[str, Any]]:
-    result, events = citywatch.as_user("aud").json("audit", "export", "--json")
-    assert result.exit_code == 0, result.output
-    return events
 
 
 def case_id(citywatch: CitywatchCli, reference: str) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,18 +18,6 @@ PASSWORD = "s3cretPW-x9"
 URL = f"rtsp://admin:{PASSWORD}@10.0.0.7:554/stream1?channel=2"
 BARE_URL = "rtsp://10.0.0.7:554/stream1?channel=2"
 KEY_FILE = Path("keys") / "cameras.key"
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def store(home: Path) -> Iterator[Store]:
-    opened = open_store(home)
-    yield opened
-    opened.close()
 
 
 def _camera(camera_id: str = "door-1", **fields: object) -> Camera:

@@ -4,17 +4,14 @@ the database itself keeps even if the code above it forgot them."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from citywatch.errors import ConflictError, NotFoundError
-from citywatch.storage import Store, open_store
+from citywatch.storage import Store
 from citywatch.types import Case, CaseScope, User
-from citywatch.users.passwords import hash_password
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SCOPE = CaseScope(
@@ -24,28 +21,6 @@ SCOPE = CaseScope(
     starts_at=NOW - timedelta(days=1),
     ends_at=NOW + timedelta(days=10),
 )
-
-
-@pytest.fixture(scope="module")
-def password_hash() -> str:
-    return hash_password("case-store-tests-2026")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "home")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def olga(store: Store, password_hash: str) -> User:
-    return store.users.add("olga", password_hash, ["officer"])
-
-
-@pytest.fixture
-def sam(store: Store, password_hash: str) -> User:
-    return store.users.add("sam", password_hash, ["supervisor"])
 
 
 def _create(

@@ -8,26 +8,17 @@ then run at later moments: `delete_due` takes the moment, so no clock has to mov
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import pytest
+from factories import active_case, raise_alert
 
-from citywatch.storage import Store, open_store
+from citywatch.storage import Store
 from citywatch.storage.retention import delete_due
-from citywatch.types import Alert, Case, CaseScope, Faces, Match, Review, Sighting, User
-from citywatch.users.passwords import hash_password
+from citywatch.types import Alert, Case, Review, User
 from citywatch.users.tokens import new_session_token
-
-DIM = 8
-
-
-@pytest.fixture(scope="module")
-def password_hash() -> str:
-    return hash_password("retention-tests-2026")
 
 
 @dataclass(frozen=True)
@@ -42,73 +33,27 @@ class Held:
     bob_photo: Path
 
 
-def _unit(seed: int) -> np.ndarray:
-    vector = np.random.default_rng(seed).normal(size=DIM).astype(np.float32)
-    return vector / np.linalg.norm(vector)
-
-
-def _case(store: Store, reference: str, retention_days: int, t0: datetime) -> Case:
-    draft = store.cases.create(
-        reference,
-        "wanted",
-        "search order 1/2026",
-        CaseScope(camera_ids=frozenset({"door"})),
-        store.users.get("olga"),
-        t0 + timedelta(days=30),
-        retention_days,
-    )
-    return store.cases.approve(draft, store.users.get("sam"), t0)
-
-
-def _listed_with_alert(store: Store, case: Case, watchlist: str, name: str) -> tuple[Alert, Path]:
-    """`name` enrolled on `watchlist` of `case`, and one alert of them: (alert, photo file)."""
-    store.create_watchlist(watchlist, 0.4, case.id)
-    person = store.person(watchlist, name, create=True)
-    face = Faces(
-        boxes=np.array([[10, 20, 50, 70]], np.float32),
-        scores=np.array([0.9], np.float32),
-        landmarks=np.zeros((1, 5, 2), np.float32),
-        quality=np.array([0.8], np.float32),
-        embeddings=_unit(len(name))[None],
-    )
-    photo_id = store.add_photo(
-        person, np.full((64, 48, 3), 120, np.uint8), f"{name}.jpg", "ab" * 32, face, "fake"
-    )
-    sighting = Sighting(
-        camera_id="door",
-        track_id=4,
-        first_seen_s=1.5,
-        last_seen_s=3.25,
-        crop=np.full((40, 30, 3), 200, np.uint8),
-        embedding=_unit(99),
-        quality=0.7,
-        face_px=44.0,
-        shots=3,
-        frames=12,
-    )
-    alert = store.add_alert(Match(sighting, person.id, name, watchlist, photo_id, 0.61, 0.4))
-    assert alert is not None
-    return alert, store.photo_path(photo_id)
-
-
 @pytest.fixture
-def held(tmp_path: Path, password_hash: str) -> Iterator[Held]:
-    store = open_store(tmp_path / "home")
+def held(store: Store, password_hash: str) -> Held:
     t0 = datetime.now(UTC)
     store.users.add("olga", password_hash, ["officer"])
     sam = store.users.add("sam", password_hash, ["supervisor"])
     rita: User = store.users.add("rita", password_hash, ["reviewer"])
-    keep = _case(store, "KEEP", 60, t0)
-    gone = _case(store, "GONE", 10, t0)
-    ann_alert, ann_photo = _listed_with_alert(store, keep, "kept", "Ann")
-    bob_alert, bob_photo = _listed_with_alert(store, gone, "ended", "Bob")
+    expires_at = t0 + timedelta(days=30)
+    keep = active_case(
+        store, password_hash, "KEEP", expires_at=expires_at, retention_days=60, approved_at=t0
+    )
+    gone = active_case(
+        store, password_hash, "GONE", expires_at=expires_at, retention_days=10, approved_at=t0
+    )
+    ann_alert, ann_photo = raise_alert(store, keep, "kept", "Ann", seed=3)
+    bob_alert, bob_photo = raise_alert(store, gone, "ended", "Bob", seed=3)
     for alert in (ann_alert, bob_alert):
         store.reviews.add(Review(alert.id, "rita", "confirm", "", t0), rita, "pending")
     store.reviews.add_not_this_person(bob_alert.id, "fake")
     gone = store.cases.close(gone, sam, t0)
     store.start_scan(["door"], "fake")
-    yield Held(store, t0, keep, gone, ann_alert, bob_alert, ann_photo, bob_photo)
-    store.close()
+    return Held(store, t0, keep, gone, ann_alert, bob_alert, ann_photo, bob_photo)
 
 
 def _counts(store: Store) -> dict[str, int]:

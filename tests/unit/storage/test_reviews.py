@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
+from factories import DIM, SIGHTING_SEED, active_case, raise_alert, unit
 
 from citywatch.errors import NotFoundError
-from citywatch.storage import Store, open_store
-from citywatch.types import Alert, CaseScope, Faces, Match, Review, Sighting, User
-from citywatch.users.passwords import hash_password
+from citywatch.storage import Store
+from citywatch.types import Alert, Review, User
 
-DIM = 8
 AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def password_hash() -> str:
-    return hash_password("review-store-tests-2026")
 
 
 @dataclass(frozen=True)
@@ -35,61 +27,12 @@ class Reviewed:
     rob: User
 
 
-def _unit(seed: int) -> np.ndarray:
-    vector = np.random.default_rng(seed).normal(size=DIM).astype(np.float32)
-    return vector / np.linalg.norm(vector)
-
-
-def _raise_alert(store: Store, password_hash: str) -> Alert:
-    officer = store.users.add("olga", password_hash, ["officer"])
-    supervisor = store.users.add("sam", password_hash, ["supervisor"])
-    draft = store.cases.create(
-        "CASE-1",
-        "wanted",
-        "search order 1/2026",
-        CaseScope(camera_ids=frozenset({"door"})),
-        officer,
-        datetime.now(UTC) + timedelta(days=30),
-        30,
-    )
-    case = store.cases.approve(draft, supervisor, datetime.now(UTC))
-    store.create_watchlist("wanted", 0.4, case.id)
-    person = store.person("wanted", "Ann", create=True)
-    face = Faces(
-        boxes=np.array([[10, 20, 50, 70]], np.float32),
-        scores=np.array([0.9], np.float32),
-        landmarks=np.zeros((1, 5, 2), np.float32),
-        quality=np.array([0.8], np.float32),
-        embeddings=_unit(1)[None],
-    )
-    photo_id = store.add_photo(
-        person, np.full((64, 48, 3), 120, np.uint8), "ann.jpg", "ab" * 32, face, "fake"
-    )
-    sighting = Sighting(
-        camera_id="door",
-        track_id=4,
-        first_seen_s=1.5,
-        last_seen_s=3.25,
-        crop=np.full((40, 30, 3), 200, np.uint8),
-        embedding=_unit(99),
-        quality=0.7,
-        face_px=44.0,
-        shots=3,
-        frames=12,
-    )
-    alert = store.add_alert(Match(sighting, person.id, "Ann", "wanted", photo_id, 0.61, 0.4))
-    assert alert is not None
-    return alert
-
-
 @pytest.fixture
-def reviewed(tmp_path: Path, password_hash: str) -> Iterator[Reviewed]:
-    store = open_store(tmp_path / "home")
-    alert = _raise_alert(store, password_hash)
+def reviewed(store: Store, password_hash: str) -> Reviewed:
+    alert, _ = raise_alert(store, active_case(store, password_hash), "wanted", "Ann", seed=1)
     rita = store.users.add("rita", password_hash, ["reviewer"])
     rob = store.users.add("rob", password_hash, ["reviewer"])
-    yield Reviewed(store, alert, rita, rob)
-    store.close()
+    return Reviewed(store, alert, rita, rob)
 
 
 def _review(
@@ -173,7 +116,7 @@ def test_not_this_person_copies_the_alerts_sighting_embedding(reviewed: Reviewed
         alert.id,
         "fake",
     )
-    assert row["embedding"] == _unit(99).astype("<f4").tobytes()
+    assert row["embedding"] == unit(SIGHTING_SEED).astype("<f4").tobytes()
 
 
 def test_not_this_person_examples_feed_the_gallery(reviewed: Reviewed) -> None:
@@ -185,7 +128,7 @@ def test_not_this_person_examples_feed_the_gallery(reviewed: Reviewed) -> None:
     store.reviews.add_not_this_person(alert.id, "fake")
 
     gallery = store.gallery("fake", 0.4)
-    assert gallery.rejected_embeddings.tobytes() == _unit(99)[None].tobytes()
+    assert gallery.rejected_embeddings.tobytes() == unit(SIGHTING_SEED)[None].tobytes()
     assert gallery.rejected_embeddings.dtype == np.float32
     assert gallery.rejected_person_ids.tolist() == [alert.person_id]
     assert gallery.person_ids.tolist() == [alert.person_id]  # the person is still listed

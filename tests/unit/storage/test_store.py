@@ -5,121 +5,26 @@ inside its case's scope (camera, time window) while the case is active."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from factories import RETENTION_DAYS, SIGHTING_SEED, active_case, enrol, face, match, photo, unit
 
 from citywatch.errors import ConflictError, NotFoundError, StorageError
 from citywatch.storage import Store, open_store
 from citywatch.storage.migrate import migration_scripts
 from citywatch.storage.sqlite import DB_NAME
-from citywatch.types import Camera, Case, CaseScope, Faces, Match, Person, ScanSummary, Sighting
-from citywatch.users.passwords import hash_password
+from citywatch.types import Camera, Case, CaseScope, Faces, Person, ScanSummary
 
-DIM = 8
 NOW = datetime.now(UTC)
-RETENTION_DAYS = 30
-
-
-@pytest.fixture(scope="module")
-def password_hash() -> str:
-    """One real scrypt hash, shared by every user of the module (hashing is deliberately slow)."""
-    return hash_password("store-tests-2026")
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "home")
-    yield opened
-    opened.close()
-
-
-def _active_case(
-    store: Store,
-    password_hash: str,
-    reference: str = "CASE-1",
-    scope: CaseScope | None = None,
-    expires_at: datetime | None = None,
-) -> Case:
-    """A case of officer `olga` approved by supervisor `sam`, by default covering camera `door`
-    at any time for 30 days."""
-    officer = store.users.find("olga") or store.users.add("olga", password_hash, ["officer"])
-    supervisor = store.users.find("sam") or store.users.add("sam", password_hash, ["supervisor"])
-    draft = store.cases.create(
-        reference,
-        "wanted",
-        "search order 1/2026",
-        scope or CaseScope(camera_ids=frozenset({"door"})),
-        officer,
-        expires_at or NOW + timedelta(days=30),
-        RETENTION_DAYS,
-    )
-    return store.cases.approve(draft, supervisor, datetime.now(UTC))
 
 
 @pytest.fixture
 def case(store: Store, password_hash: str) -> Case:
-    return _active_case(store, password_hash)
-
-
-def _unit(seed: int) -> np.ndarray:
-    vector = np.random.default_rng(seed).normal(size=DIM).astype(np.float32)
-    return vector / np.linalg.norm(vector)
-
-
-def _face(seed: int = 0, quality: float = 0.8) -> Faces:
-    return Faces(
-        boxes=np.array([[10, 20, 50, 70]], np.float32),
-        scores=np.array([0.9], np.float32),
-        landmarks=np.arange(10, dtype=np.float32).reshape(1, 5, 2) + 20,
-        quality=np.array([quality], np.float32),
-        embeddings=_unit(seed)[None],
-    )
-
-
-def _photo(value: int = 120) -> np.ndarray:
-    return np.full((64, 48, 3), value, np.uint8)
-
-
-def _enrol(store: Store, watchlist: str, name: str, seed: int) -> tuple[Person, int]:
-    person = store.person(watchlist, name, create=True)
-    photo_id = store.add_photo(person, _photo(), f"{name}.jpg", "ab" * 32, _face(seed), "fake")
-    return person, photo_id
-
-
-def _match(
-    person: Person,
-    photo_id: int,
-    watchlist: str,
-    camera_id: str = "door",
-    started_at: datetime | None = None,
-) -> Match:
-    sighting = Sighting(
-        camera_id=camera_id,
-        track_id=4,
-        first_seen_s=1.5,
-        last_seen_s=3.25,
-        crop=np.full((40, 30, 3), 200, np.uint8),
-        embedding=_unit(99),
-        quality=0.7,
-        face_px=44.0,
-        shots=3,
-        frames=12,
-        started_at=started_at,
-    )
-    return Match(
-        sighting=sighting,
-        person_id=person.id,
-        person_name=person.name,
-        watchlist=watchlist,
-        photo_id=photo_id,
-        similarity=0.61,
-        min_similarity=0.4,
-    )
+    return active_case(store, password_hash)
 
 
 def _files(folder: Path) -> list[Path]:
@@ -161,7 +66,7 @@ def test_reopening_applies_no_migration_again_and_keeps_data(
 ) -> None:
     home = tmp_path / "home"
     first = open_store(home)
-    first.create_watchlist("kept", 0.5, _active_case(first, password_hash).id)
+    first.create_watchlist("kept", 0.5, active_case(first, password_hash).id)
     first.close()
 
     second = open_store(home)
@@ -260,8 +165,8 @@ def test_unknown_person_is_not_created_unless_asked(store: Store, case: Case) ->
 def test_enrolled_photo_round_trips_through_the_gallery(store: Store, case: Case) -> None:
     store.create_watchlist("default", None, case.id)
     store.create_watchlist("strict", 0.6, case.id)
-    ann, ann_photo = _enrol(store, "default", "Ann", seed=1)
-    bob, bob_photo = _enrol(store, "strict", "Bob", seed=2)
+    ann, ann_photo = enrol(store, "default", "Ann", seed=1)
+    bob, bob_photo = enrol(store, "strict", "Bob", seed=2)
 
     gallery = store.gallery("fake", default_min_similarity=0.4)
 
@@ -270,13 +175,13 @@ def test_enrolled_photo_round_trips_through_the_gallery(store: Store, case: Case
     assert gallery.person_ids.tolist() == [ann.id, bob.id]
     assert gallery.person_names == ("Ann", "Bob")
     assert gallery.watchlists == ("default", "strict")
-    assert gallery.embeddings.tobytes() == np.stack([_unit(1), _unit(2)]).tobytes()
+    assert gallery.embeddings.tobytes() == np.stack([unit(1), unit(2)]).tobytes()
     np.testing.assert_allclose(gallery.min_similarities, [0.4, 0.6], rtol=1e-6)
 
 
 def test_gallery_holds_only_the_asked_embedder(store: Store, case: Case) -> None:
     store.create_watchlist("missing", None, case.id)
-    _enrol(store, "missing", "Ann", seed=1)
+    enrol(store, "missing", "Ann", seed=1)
 
     other = store.gallery("arcface", 0.3)
 
@@ -286,7 +191,7 @@ def test_gallery_holds_only_the_asked_embedder(store: Store, case: Case) -> None
 
 def test_enrolled_photo_is_stored_as_a_file_with_its_face(store: Store, case: Case) -> None:
     store.create_watchlist("missing", None, case.id)
-    person, photo_id = _enrol(store, "missing", "Ann", seed=1)
+    person, photo_id = enrol(store, "missing", "Ann", seed=1)
 
     path = store.photo_path(photo_id)
     row = store.db.execute("SELECT * FROM photos WHERE id = ?", (photo_id,)).fetchone()
@@ -309,7 +214,7 @@ def test_photo_without_one_embedded_face_is_refused_and_nothing_stored(
     unembedded = Faces(boxes=np.zeros((1, 4)), scores=np.ones(1), landmarks=np.zeros((1, 5, 2)))
 
     with pytest.raises(ValueError, match="exactly one embedded face"):
-        store.add_photo(person, _photo(), "a.jpg", "00", unembedded, "fake")
+        store.add_photo(person, photo(), "a.jpg", "00", unembedded, "fake")
 
     assert _count(store, "photos") == 0
     assert _files(store.media) == []
@@ -320,7 +225,7 @@ def test_photo_whose_row_cannot_be_written_leaves_no_file(store: Store, case: Ca
     ghost = Person(id=999, watchlist="missing", name="Nobody")  # violates the foreign key
 
     with pytest.raises(sqlite3.IntegrityError):
-        store.add_photo(ghost, _photo(), "a.jpg", "00", _face(), "fake")
+        store.add_photo(ghost, photo(), "a.jpg", "00", face(), "fake")
 
     assert _count(store, "photos") == 0
     assert _files(store.media) == []
@@ -336,10 +241,10 @@ def test_unknown_photo_id_is_not_found(store: Store) -> None:
 
 def test_alert_writes_the_crop_file_the_row_and_its_audit_record(store: Store, case: Case) -> None:
     store.create_watchlist("missing", 0.4, case.id)
-    person, photo_id = _enrol(store, "missing", "Ann", seed=1)
+    person, photo_id = enrol(store, "missing", "Ann", seed=1)
     scan_id = store.start_scan(["door"], "fake")
 
-    alert = store.add_alert(_match(person, photo_id, "missing"), scan_id, actor="olga")
+    alert = store.add_alert(match(person, photo_id, "missing"), scan_id, actor="olga")
 
     assert alert is not None
     assert alert.crop_path.is_file()
@@ -360,7 +265,7 @@ def test_alert_writes_the_crop_file_the_row_and_its_audit_record(store: Store, c
     assert store.alerts() == [alert]
     row = store.db.execute("SELECT scan_id, embedding FROM alerts").fetchone()
     assert row["scan_id"] == scan_id
-    assert row["embedding"] == _unit(99).astype("<f4").tobytes()
+    assert row["embedding"] == unit(SIGHTING_SEED).astype("<f4").tobytes()
     [record] = store.audit.events()
     assert (record.actor, record.action, record.object, record.case_id) == (
         "olga",
@@ -379,10 +284,10 @@ def test_alert_writes_the_crop_file_the_row_and_its_audit_record(store: Store, c
 
 def test_alert_for_an_unknown_watchlist_leaves_no_row_and_no_file(store: Store, case: Case) -> None:
     store.create_watchlist("missing", 0.4, case.id)
-    person, photo_id = _enrol(store, "missing", "Ann", seed=1)
+    person, photo_id = enrol(store, "missing", "Ann", seed=1)
 
     with pytest.raises(NotFoundError, match="'vanished'"):
-        store.add_alert(_match(person, photo_id, "vanished"))
+        store.add_alert(match(person, photo_id, "vanished"))
 
     assert _count(store, "alerts") == 0
     assert _files(store.media / "alerts") == []
@@ -391,10 +296,10 @@ def test_alert_for_an_unknown_watchlist_leaves_no_row_and_no_file(store: Store, 
 
 def test_alert_whose_insert_fails_removes_its_crop(store: Store, case: Case) -> None:
     store.create_watchlist("missing", 0.4, case.id)
-    person, photo_id = _enrol(store, "missing", "Ann", seed=1)
+    person, photo_id = enrol(store, "missing", "Ann", seed=1)
 
     with pytest.raises(sqlite3.IntegrityError):
-        store.add_alert(_match(person, photo_id + 100, "missing"))  # no such photo
+        store.add_alert(match(person, photo_id + 100, "missing"))  # no such photo
 
     assert _count(store, "alerts") == 0
     assert _files(store.media / "alerts") == []
@@ -403,9 +308,9 @@ def test_alert_whose_insert_fails_removes_its_crop(store: Store, case: Case) -> 
 
 def test_alerts_filter_by_status_newest_first(store: Store, case: Case) -> None:
     store.create_watchlist("missing", 0.4, case.id)
-    person, photo_id = _enrol(store, "missing", "Ann", seed=1)
-    first = store.add_alert(_match(person, photo_id, "missing"))
-    second = store.add_alert(_match(person, photo_id, "missing"))
+    person, photo_id = enrol(store, "missing", "Ann", seed=1)
+    first = store.add_alert(match(person, photo_id, "missing"))
+    second = store.add_alert(match(person, photo_id, "missing"))
     assert first is not None and second is not None
     with store.transaction() as db:
         db.execute("UPDATE alerts SET status = 'confirmed' WHERE id = ?", (first.id,))
@@ -418,13 +323,13 @@ def test_alerts_filter_by_status_newest_first(store: Store, case: Case) -> None:
 
 
 def test_alerts_can_be_limited_to_some_cases(store: Store, case: Case, password_hash: str) -> None:
-    other = _active_case(store, password_hash, "CASE-2")
+    other = active_case(store, password_hash, "CASE-2")
     store.create_watchlist("mine", 0.4, case.id)
     store.create_watchlist("theirs", 0.4, other.id)
-    ann, ann_photo = _enrol(store, "mine", "Ann", seed=1)
-    bob, bob_photo = _enrol(store, "theirs", "Bob", seed=2)
-    mine = store.add_alert(_match(ann, ann_photo, "mine"))
-    theirs = store.add_alert(_match(bob, bob_photo, "theirs"))
+    ann, ann_photo = enrol(store, "mine", "Ann", seed=1)
+    bob, bob_photo = enrol(store, "theirs", "Bob", seed=2)
+    mine = store.add_alert(match(ann, ann_photo, "mine"))
+    theirs = store.add_alert(match(bob, bob_photo, "theirs"))
     assert mine is not None and theirs is not None
 
     assert [a.id for a in store.alerts(case_ids=[case.id])] == [mine.id]
@@ -444,7 +349,7 @@ def test_unknown_alert_is_not_found(store: Store) -> None:
 def _gated_store(store: Store, case: Case) -> tuple[Person, int]:
     """Watchlist `listed` of `case` with Ann enrolled: (Ann, her photo id)."""
     store.create_watchlist("listed", 0.4, case.id)
-    return _enrol(store, "listed", "Ann", seed=1)
+    return enrol(store, "listed", "Ann", seed=1)
 
 
 def _nothing_kept(store: Store) -> bool:
@@ -458,7 +363,7 @@ def _nothing_kept(store: Store) -> bool:
 def test_gallery_holds_only_active_cases_and_one_case_on_request(
     store: Store, case: Case, password_hash: str
 ) -> None:
-    other = _active_case(store, password_hash, "CASE-2")
+    other = active_case(store, password_hash, "CASE-2")
     draft = store.cases.create(
         "DRAFT-1",
         "wanted",
@@ -470,7 +375,7 @@ def test_gallery_holds_only_active_cases_and_one_case_on_request(
     )
     for name, listed_in in (("one", case), ("two", other), ("drafted", draft)):
         store.create_watchlist(name, None, listed_in.id)
-        _enrol(store, name, f"{name}-person", seed=len(name))
+        enrol(store, name, f"{name}-person", seed=len(name))
 
     assert store.gallery("fake", 0.4).watchlists == ("one", "two")
     assert store.gallery("fake", 0.4, case_id=other.id).watchlists == ("two",)
@@ -492,7 +397,7 @@ def test_expired_case_watchlist_leaves_the_gallery_at_its_expiry(
     store: Store, password_hash: str
 ) -> None:
     expires_at = NOW + timedelta(days=2)
-    case = _active_case(store, password_hash, expires_at=expires_at)
+    case = active_case(store, password_hash, expires_at=expires_at)
     _gated_store(store, case)
 
     assert len(store.gallery("fake", 0.4, at=expires_at - timedelta(seconds=1))) == 1
@@ -502,7 +407,7 @@ def test_expired_case_watchlist_leaves_the_gallery_at_its_expiry(
 def test_alert_from_a_camera_outside_the_scope_is_not_kept(store: Store, case: Case) -> None:
     person, photo_id = _gated_store(store, case)
 
-    alert = store.add_alert(_match(person, photo_id, "listed", camera_id="hall"))
+    alert = store.add_alert(match(person, photo_id, "listed", camera_id="hall"))
 
     assert alert is None
     assert _nothing_kept(store)
@@ -510,11 +415,11 @@ def test_alert_from_a_camera_outside_the_scope_is_not_kept(store: Store, case: C
 
 def test_alert_from_a_camera_in_a_scoped_group_is_kept(store: Store, password_hash: str) -> None:
     store.cameras.add(Camera(id="lobby", name="Lobby", url="", group="centre"), "rtsp://10.0.0.7/x")
-    case = _active_case(store, password_hash, scope=CaseScope(groups=frozenset({"centre"})))
+    case = active_case(store, password_hash, scope=CaseScope(groups=frozenset({"centre"})))
     person, photo_id = _gated_store(store, case)
 
-    kept = store.add_alert(_match(person, photo_id, "listed", camera_id="lobby"))
-    refused = store.add_alert(_match(person, photo_id, "listed", camera_id="door"))
+    kept = store.add_alert(match(person, photo_id, "listed", camera_id="lobby"))
+    refused = store.add_alert(match(person, photo_id, "listed", camera_id="door"))
 
     assert kept is not None and kept.camera_id == "lobby"
     assert refused is None
@@ -542,12 +447,12 @@ def test_alert_seen_outside_the_time_window_is_not_kept(
         starts_at=now + timedelta(seconds=starts_in_s),
         ends_at=None if ends_in_s is None else now + timedelta(seconds=ends_in_s),
     )
-    case = _active_case(store, password_hash, scope=scope)
+    case = active_case(store, password_hash, scope=scope)
     person, photo_id = _gated_store(store, case)
     # The sighting is seen `first_seen_s` (1.5 s) after its source started.
     started_at = now + timedelta(seconds=seen_in_s - 1.5)
 
-    alert = store.add_alert(_match(person, photo_id, "listed", started_at=started_at))
+    alert = store.add_alert(match(person, photo_id, "listed", started_at=started_at))
 
     assert alert is None
     assert _nothing_kept(store)
@@ -560,12 +465,12 @@ def test_alert_seen_inside_the_time_window_is_kept(store: Store, password_hash: 
         starts_at=now - timedelta(hours=2),
         ends_at=now + timedelta(hours=1),
     )
-    case = _active_case(store, password_hash, scope=scope)
+    case = active_case(store, password_hash, scope=scope)
     person, photo_id = _gated_store(store, case)
 
     started_at = (now - timedelta(hours=1)).replace(microsecond=0)  # stored to the millisecond
 
-    alert = store.add_alert(_match(person, photo_id, "listed", started_at=started_at))
+    alert = store.add_alert(match(person, photo_id, "listed", started_at=started_at))
 
     assert alert is not None
     assert alert.first_seen_at == started_at + timedelta(seconds=1.5)
@@ -576,17 +481,17 @@ def test_alert_of_a_closed_case_is_not_kept(store: Store, case: Case) -> None:
     person, photo_id = _gated_store(store, case)
     store.cases.close(case, store.users.get("olga"), datetime.now(UTC))
 
-    alert = store.add_alert(_match(person, photo_id, "listed"))
+    alert = store.add_alert(match(person, photo_id, "listed"))
 
     assert alert is None
     assert _nothing_kept(store)
 
 
 def test_alert_of_an_expired_case_is_not_kept(store: Store, password_hash: str) -> None:
-    case = _active_case(store, password_hash, expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    case = active_case(store, password_hash, expires_at=datetime.now(UTC) - timedelta(seconds=1))
     person, photo_id = _gated_store(store, case)
 
-    alert = store.add_alert(_match(person, photo_id, "listed"))
+    alert = store.add_alert(match(person, photo_id, "listed"))
 
     assert alert is None
     assert _nothing_kept(store)
@@ -597,7 +502,7 @@ def test_alert_of_a_watchlist_without_a_case_is_not_kept(store: Store, case: Cas
     with store.transaction() as db:  # a list made before cases existed
         db.execute("UPDATE watchlists SET case_id = NULL")
 
-    alert = store.add_alert(_match(person, photo_id, "listed"))
+    alert = store.add_alert(match(person, photo_id, "listed"))
 
     assert alert is None
     assert _nothing_kept(store)

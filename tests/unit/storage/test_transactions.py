@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from citywatch.errors import StorageError
 from citywatch.storage import Store, open_store
 from citywatch.storage.sqlite import DB_NAME
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "home")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -1,40 +1,21 @@
 """Users and sessions in the store, on a real SQLite file: names, roles, disabling, expiry.
 
-Passwords arrive at the store already hashed; one real scrypt hash serves the whole module.
+Passwords arrive at the store already hashed; one real scrypt hash (`password_hash`, of
+`PASSWORD`) serves every test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
+from factories import PASSWORD
 
 from citywatch.errors import ConflictError, InputError, NotFoundError
-from citywatch.storage import Store, open_store
+from citywatch.storage import Store
 from citywatch.types import User
-from citywatch.users.passwords import hash_password, verify_password
+from citywatch.users.passwords import verify_password
 from citywatch.users.tokens import new_session_token
-
-PASSWORD = "user-store-tests-2026"
-
-
-@pytest.fixture(scope="module")
-def password_hash() -> str:
-    return hash_password(PASSWORD)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "home")
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def olga(store: Store, password_hash: str) -> User:
-    return store.users.add("olga", password_hash, ["officer"])
 
 
 def _session(store: Store, user: User, hours: float = 1.0) -> str:
