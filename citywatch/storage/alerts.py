@@ -17,7 +17,7 @@ from citywatch.cases.scope import camera_in_scope, time_in_scope
 from citywatch.errors import NotFoundError
 from citywatch.storage.audit import AuditLog
 from citywatch.storage.cases import CaseRegistry
-from citywatch.storage.media import at_offset, blob, parse_time, write_jpeg
+from citywatch.storage.media import at_offset, blob, parse_time, utc_text, write_jpeg
 from citywatch.storage.outbox import Outbox
 from citywatch.types import Alert, Match
 
@@ -93,7 +93,7 @@ class AlertRows:
                     sighting.last_seen_s,
                     str(relative),
                     blob(sighting.embedding),
-                    created.isoformat(timespec="microseconds"),
+                    utc_text(created),
                     at_offset(sighting.started_at, sighting.first_seen_s),
                     at_offset(sighting.started_at, sighting.last_seen_s),
                     case.id,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from citywatch.cases.scope import scope_from_json, scope_to_json
 from citywatch.errors import ConflictError, NotFoundError
+from citywatch.storage.media import parse_time, utc_text
 from citywatch.storage.table import Table
 from citywatch.types import Case, CaseScope, User
 
@@ -15,14 +16,6 @@ _CASE_QUERY = (
     "JOIN users r ON r.id = c.requested_by LEFT JOIN users a ON a.id = c.approved_by "
     "LEFT JOIN users x ON x.id = c.closed_by"
 )
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 class CaseRegistry(Table):
@@ -48,8 +41,8 @@ class CaseRegistry(Table):
                         scope_to_json(scope),
                         requested_by.id,
                         retention_days,
-                        _iso(datetime.now(UTC)),
-                        _iso(expires_at),
+                        utc_text(datetime.now(UTC)),
+                        utc_text(expires_at),
                     ),
                 )
         except sqlite3.IntegrityError as error:
@@ -80,7 +73,7 @@ class CaseRegistry(Table):
             db.execute(
                 "UPDATE cases SET status = 'active', approved_by = ?, approved_at = ? "
                 "WHERE id = ? AND status = 'draft'",
-                (approver.id, _iso(at), case.id),
+                (approver.id, utc_text(at), case.id),
             )
         return self.by_id(case.id)
 
@@ -89,7 +82,7 @@ class CaseRegistry(Table):
             db.execute(
                 "UPDATE cases SET status = 'closed', closed_by = ?, closed_at = ? "
                 "WHERE id = ? AND status <> 'closed'",
-                (user.id, _iso(at), case.id),
+                (user.id, utc_text(at), case.id),
             )
         return self.by_id(case.id)
 
@@ -107,7 +100,7 @@ def _case(row: sqlite3.Row) -> Case:
         retention_days=row["retention_days"],
         status=row["status"],
         approved_by=row["approver"],
-        approved_at=_time(row["approved_at"]),
-        closed_at=_time(row["closed_at"]),
+        approved_at=parse_time(row["approved_at"]),
+        closed_at=parse_time(row["closed_at"]),
         closed_by=row["closer"],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -17,6 +17,11 @@ def at_offset(started_at: datetime | None, offset_s: float) -> str | None:
     if started_at is None:
         return None
     return (started_at + timedelta(seconds=offset_s)).isoformat(timespec="milliseconds")
+
+
+def utc_text(at: datetime) -> str:
+    """How every stored time is written: UTC, microseconds, so that text order is time order."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -10,12 +10,9 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 from citywatch.errors import NotFoundError
+from citywatch.storage.media import utc_text
 from citywatch.storage.table import Table
 from citywatch.types import ALERT_EVENT_KINDS, AlertEvent, Delivery, Webhook
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 class Outbox(Table):
@@ -23,7 +20,7 @@ class Outbox(Table):
         """Record an event of `alert_id` and owe it to every active webhook of its case."""
         if kind not in ALERT_EVENT_KINDS:
             raise ValueError(f"unknown alert event kind {kind!r}")
-        now = _iso(datetime.now(UTC))
+        now = utc_text(datetime.now(UTC))
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO alert_events (uuid, alert_id, case_id, kind, created_at) "
@@ -63,7 +60,7 @@ class Outbox(Table):
             cursor = db.execute(
                 "INSERT INTO webhooks (url, secret, case_id, created_by, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (url, secret, case_id, created_by, _iso(datetime.now(UTC))),
+                (url, secret, case_id, created_by, utc_text(datetime.now(UTC))),
             )
         return self.webhook(int(cursor.lastrowid or 0)), secret
 
@@ -83,7 +80,7 @@ class Outbox(Table):
             "FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id "
             "JOIN alert_events e ON e.id = d.event_id WHERE d.delivered_at IS NULL "
             "AND d.next_attempt_at <= ? AND w.active = 1 ORDER BY e.id LIMIT ?",
-            (_iso(now), limit),
+            (utc_text(now), limit),
         ).fetchall()
         return [
             Delivery(
@@ -107,7 +104,7 @@ class Outbox(Table):
             db.execute(
                 "UPDATE webhook_deliveries SET delivered_at = ?, attempts = attempts + 1 "
                 "WHERE event_id = ? AND webhook_id = ?",
-                (_iso(at), delivery.event.id, delivery.webhook.id),
+                (utc_text(at), delivery.event.id, delivery.webhook.id),
             )
 
     def failed(self, delivery: Delivery, error: str, retry_at: datetime) -> None:
@@ -115,7 +112,7 @@ class Outbox(Table):
             db.execute(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = ?, "
                 "next_attempt_at = ? WHERE event_id = ? AND webhook_id = ?",
-                (error[:500], _iso(retry_at), delivery.event.id, delivery.webhook.id),
+                (error[:500], utc_text(retry_at), delivery.event.id, delivery.webhook.id),
             )
 
 

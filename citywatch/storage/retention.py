@@ -3,8 +3,9 @@ of cases that ended more than their retention ago. Files go only after the rows 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from citywatch.storage.media import utc_text
 from citywatch.storage.sqlite import Store
 from citywatch.types import RetentionReport
 
@@ -12,7 +13,7 @@ from citywatch.types import RetentionReport
 def delete_due(store: Store, now: datetime) -> RetentionReport:
     """Delete what is due at `now`, inside the caller's transaction (one is opened if none)."""
     # Stored times are UTC text, compared as text: `now` must be written the same way.
-    at = now.astimezone(UTC).isoformat(timespec="microseconds")
+    at = utc_text(now)
     with store.transaction() as db:
         ended = [
             row["id"]
@@ -57,7 +58,6 @@ def delete_due(store: Store, now: datetime) -> RetentionReport:
         store.after_commit(remove_files)
     return RetentionReport(
         alerts=len(alert_rows),
-        crops=len(alert_rows),
         people=len(people),
         photos=len(photo_rows),
         examples=int(examples),

@@ -22,7 +22,7 @@ from citywatch.storage.alerts import AlertRows
 from citywatch.storage.audit import AuditLog
 from citywatch.storage.cameras import CameraRegistry
 from citywatch.storage.cases import CaseRegistry
-from citywatch.storage.media import blob, write_jpeg
+from citywatch.storage.media import blob, utc_text, write_jpeg
 from citywatch.storage.migrate import migrate
 from citywatch.storage.outbox import Outbox
 from citywatch.storage.reviews import ReviewRecords
@@ -41,7 +41,7 @@ DB_NAME = "citywatch.db"
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+    return utc_text(datetime.now(UTC))
 
 
 class Store(AlertRows):
@@ -258,7 +258,7 @@ class Store(AlertRows):
             "AND c.expires_at > ? AND (? IS NULL OR c.id = ?) ORDER BY ph.id",
             (
                 embedder,
-                (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds"),
+                utc_text(at or datetime.now(UTC)),
                 case_id,
                 case_id,
             ),

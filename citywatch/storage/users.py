@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from citywatch.errors import ConflictError, InputError, NotFoundError
+from citywatch.storage.media import utc_text
 from citywatch.storage.table import Table
 from citywatch.types import ROLES, User
 
@@ -99,27 +100,23 @@ class UserRegistry(Table):
     # -- sessions ------------------------------------------------------------------------------
     def add_session(self, user: User, token_sha256: str, expires_at: datetime) -> None:
         with self.transaction() as db:
-            db.execute("DELETE FROM sessions WHERE expires_at <= ?", (_iso(datetime.now(UTC)),))
+            db.execute("DELETE FROM sessions WHERE expires_at <= ?", (utc_text(datetime.now(UTC)),))
             db.execute(
                 "INSERT INTO sessions VALUES (?, ?, ?, ?)",
-                (token_sha256, user.id, _iso(datetime.now(UTC)), _iso(expires_at)),
+                (token_sha256, user.id, utc_text(datetime.now(UTC)), utc_text(expires_at)),
             )
 
     def session_user(self, token_sha256: str, at: datetime) -> User | None:
         row = self.db.execute(
             "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id "
             "WHERE s.token_sha256 = ? AND s.expires_at > ?",
-            (token_sha256, _iso(at)),
+            (token_sha256, utc_text(at)),
         ).fetchone()
         return None if row is None else _user(row)
 
     def end_session(self, token_sha256: str) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE token_sha256 = ?", (token_sha256,))
-
-
-def _iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _user(row: sqlite3.Row) -> User:

@@ -142,7 +142,7 @@ class RetentionReport:
     """What one run of the retention job deleted."""
 
     alerts: int = 0
-    crops: int = 0
+    """Alerts deleted, each with its evidence crop."""
     people: int = 0
     photos: int = 0
     examples: int = 0
