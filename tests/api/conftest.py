@@ -19,7 +19,32 @@ from citywatch.config import load_settings
 from citywatch.services import Services, build_services
 from citywatch.types import CaseScope, Faces, Match, Sighting
 
-PASSWORD = "stream-tests-password-2026"
+PASSWORD = "api-tests-password-2026"
+"""Every API test user's password (real scrypt, hashed once per cast)."""
+
+
+def clear_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from CITYWATCH_* variables too: the shell's must not leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("CITYWATCH_"):
+            monkeypatch.delenv(name)
+
+
+def cast_home(home: Path, cast: dict[str, list[str]]) -> Services:
+    """A new home with the first admin `ada` and `cast`; the services act as ada (close them)."""
+    services = build_services(load_settings(home))
+    services.bootstrap("ada", PASSWORD)
+    for name, roles in cast.items():
+        services.add_user(name, PASSWORD, roles)
+    return services
+
+
+def copy_home(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of a template home (scrypt hashes are slow: make users once)."""
+    clear_environment(monkeypatch)
+    copy = tmp_path / "home"
+    shutil.copytree(template, copy)
+    return copy
 
 
 def _unit(seed: int) -> np.ndarray:
@@ -33,18 +58,11 @@ def alerting_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     watchlist holding one person with one (synthetic) enrolled face."""
     home = tmp_path_factory.mktemp("alerting") / "home"
     with pytest.MonkeyPatch.context() as monkeypatch:
-        for name in list(os.environ):
-            if name.startswith("CITYWATCH_"):
-                monkeypatch.delenv(name)
-        services = build_services(load_settings(home))
+        clear_environment(monkeypatch)
+        services = cast_home(
+            home, {"olga": ["officer"], "oleg": ["officer"], "sam": ["supervisor"]}
+        )
         try:
-            services.bootstrap("ada", PASSWORD)
-            for name, roles in {
-                "olga": ["officer"],
-                "oleg": ["officer"],
-                "sam": ["supervisor"],
-            }.items():
-                services.add_user(name, PASSWORD, roles)
             for officer, camera in (("olga", "door-1"), ("oleg", "door-2")):
                 services.authenticate(officer, PASSWORD)
                 scope = CaseScope(camera_ids=frozenset({camera}))
@@ -74,12 +92,7 @@ def alerting_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def alerting_home(alerting_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith("CITYWATCH_"):
-            monkeypatch.delenv(name)
-    copy = tmp_path / "home"
-    shutil.copytree(alerting_template, copy)
-    return copy
+    return copy_home(alerting_template, tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -120,8 +133,8 @@ def raise_alert(home: Path, officer: str, camera: str) -> int:
         services.close()
 
 
-def login(client: TestClient, name: str) -> dict[str, str]:
-    token = client.post("/api/auth/login", json={"name": name, "password": PASSWORD}).json()[
-        "token"
-    ]
-    return {"Authorization": f"Bearer {token}"}
+def login(client: TestClient, name: str, password: str = PASSWORD) -> dict[str, str]:
+    """`Authorization` headers for `name`'s new session."""
+    response = client.post("/api/auth/login", json={"name": name, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}

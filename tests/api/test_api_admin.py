@@ -9,8 +9,6 @@ PyAV: a video file stands in for a camera.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import fields
@@ -22,20 +20,17 @@ from typing import Any
 import av
 import numpy as np
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 from citywatch.api import create_app
-from citywatch.api.routes import audit, cameras, reports, settings, users
 from citywatch.api.schemas.admin import SettingsPublic
 from citywatch.audit.checkpoints import checkpoint_from_json, checkpoint_valid
 from citywatch.config import Settings, load_settings
-from citywatch.services import build_services
 
-PASSWORD = "admin-api-tests-password-2026"
+from .conftest import PASSWORD, cast_home, clear_environment, copy_home, login
+
 CAST = {"olga": ["officer"], "sam": ["supervisor"], "aud": ["auditor"]}
-ROUTERS = (users, cameras, audit, reports, settings)
 SECRET_URL = "rtsp://admin:s3cret@127.0.0.1:9/x"
 """Port 9 (discard) on loopback: refused at once, so the probe fails fast."""
 
@@ -71,51 +66,20 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("admin-api") / "home"
     with pytest.MonkeyPatch.context() as monkeypatch:
-        for name in list(os.environ):
-            if name.startswith("CITYWATCH_"):
-                monkeypatch.delenv(name)
-        services = build_services(load_settings(home))
-        try:
-            services.bootstrap("ada", PASSWORD)
-            for name, roles in CAST.items():
-                services.add_user(name, PASSWORD, roles)
-        finally:
-            services.close()
+        clear_environment(monkeypatch)
+        cast_home(home, CAST).close()
     return home
 
 
 @pytest.fixture
 def home(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith("CITYWATCH_"):
-            monkeypatch.delenv(name)
-    copy = tmp_path / "home"
-    shutil.copytree(template, copy)
-    return copy
-
-
-def build_app(home: Path) -> FastAPI:
-    """The app, with these routers included where `create_app` does not wire them yet."""
-    app = create_app(load_settings(home))
-    present = set(app.openapi()["paths"])
-    app.openapi_schema = None  # built again, with whatever is included below
-    for module in ROUTERS:
-        paths = {"/api" + getattr(route, "path", "") for route in module.router.routes}
-        if not paths & present:
-            app.include_router(module.router, prefix="/api")
-    return app
+    return copy_home(template, tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def client(home: Path) -> Iterator[TestClient]:
-    with TestClient(build_app(home)) as test_client:
+    with TestClient(create_app(load_settings(home))) as test_client:
         yield test_client
-
-
-def login(client: TestClient, name: str, password: str = PASSWORD) -> dict[str, str]:
-    response = client.post("/api/auth/login", json={"name": name, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 def camera(camera_id: str, url: str | Path, **extra: Any) -> dict[str, Any]:
