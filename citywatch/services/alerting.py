@@ -8,6 +8,7 @@ from citywatch.alerts.review import review_alert
 from citywatch.cases.policy import may
 from citywatch.errors import InputError, NotFoundError
 from citywatch.services.base import ServiceBase
+from citywatch.storage.cases import unknown_case
 from citywatch.types import ALERT_STATUSES, Alert, AlertEvent, Case, Review, Webhook
 
 
@@ -33,7 +34,7 @@ class AlertServices(ServiceBase):
     def alert(self, alert_id: int) -> tuple[Alert, list[Review]]:
         """One alert with its reviews (a view, audited)."""
         alert, case = self._alert_and_case(alert_id)
-        self.require("alert.view", case)
+        self.require_on("alert.view", case, "alert.view", f"no alert with id {alert_id}")
         with self.audited("alert.view", f"alert:{alert_id}", case.id):
             pass
         return alert, self.store.reviews.reviews(alert_id)
@@ -44,7 +45,8 @@ class AlertServices(ServiceBase):
         """Confirm or reject an alert. Two distinct eligible reviewers confirm before anyone
         acts; a rejection may keep the sighting as a "not this person" example."""
         alert, case = self._alert_and_case(alert_id)
-        reviewer = self.require("alert.review", case)
+        missing = f"no alert with id {alert_id}"
+        reviewer = self.require_on("alert.review", case, "alert.view", missing)
         if not_this_person and decision != "reject":
             raise InputError("--not-this-person goes with --reject: it records a false match")
         status, review = review_alert(
@@ -97,7 +99,7 @@ class AlertServices(ServiceBase):
         """Subscribe `url` to the alert events of an active case of yours; returns the webhook
         and its signing secret, shown this once."""
         case = self.store.cases.get(case_reference)
-        self.require("webhook.manage", case)
+        self.require_on("webhook.manage", case, "case.view", unknown_case(case_reference))
         parts = urlsplit(url.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InputError(

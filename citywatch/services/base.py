@@ -13,9 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
-from citywatch.cases.policy import authorize
+from citywatch.cases.policy import authorize, may, may_role
 from citywatch.config import Settings
-from citywatch.errors import AuthenticationError, PermissionDeniedError, StorageError
+from citywatch.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    StorageError,
+)
 from citywatch.models import PROFILE_MIN_SIMILARITY
 from citywatch.storage import Store, open_store
 from citywatch.types import AuditValue, Case, User
@@ -72,6 +77,18 @@ class ServiceBase:
             self._record_refusal(user.name, action, case, str(denied))
             raise
         return user
+
+    def require_on(self, action: str, case: Case, view: str, missing: str) -> User:
+        """`require` for an action on one object of `case` (an alert, a watchlist, the case
+        itself). A user whose role may `view` such objects, but not this case's, is answered as if
+        the object did not exist (NotFoundError with `missing`, the very message a wrong id gets):
+        nobody learns what lies in other people's cases, not even that it exists. The audit log
+        keeps the truth. A user who may see the object but not act on it is refused (403)."""
+        user = self.user()
+        if may_role(user, view) and not may(user, view, case, self.now()):
+            self._record_refusal(user.name, action, case, f"outside the user's cases: {missing}")
+            raise NotFoundError(missing)
+        return self.require(action, case)
 
     def _record_refusal(self, actor: str, action: str, case: Case | None, reason: str) -> None:
         try:

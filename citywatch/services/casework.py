@@ -9,6 +9,7 @@ from citywatch.cases.policy import may
 from citywatch.cases.scope import describe_scope
 from citywatch.errors import ConflictError, InputError
 from citywatch.services.base import ServiceBase
+from citywatch.storage.cases import unknown_case
 from citywatch.types import CASE_CATEGORIES, Case, CaseScope, Watchlist
 
 NO_CASE = (
@@ -78,7 +79,7 @@ class CaseServices(ServiceBase):
 
     def approve_case(self, reference: str) -> Case:
         case = self.store.cases.get(reference)
-        supervisor = self.require("case.approve", case)
+        supervisor = self.require_on("case.approve", case, "case.view", unknown_case(reference))
         if case.expires_at <= self.now():
             raise ConflictError(f"case {reference!r} expired on {case.expires_at:%Y-%m-%d}")
         with self.audited("case.approve", f"case:{reference}", case.id):
@@ -86,7 +87,7 @@ class CaseServices(ServiceBase):
 
     def close_case(self, reference: str, reason: str = "") -> Case:
         case = self.store.cases.get(reference)
-        user = self.require("case.close", case)
+        user = self.require_on("case.close", case, "case.view", unknown_case(reference))
         if case.status == "closed":
             raise ConflictError(f"case {reference!r} is already closed")
         with self.audited("case.close", f"case:{reference}", case.id, reason=reason.strip()):
@@ -94,7 +95,7 @@ class CaseServices(ServiceBase):
 
     def case(self, reference: str) -> Case:
         case = self.store.cases.get(reference)
-        self.require("case.view", case)
+        self.require_on("case.view", case, "case.view", unknown_case(reference))
         return case
 
     def cases(self) -> list[Case]:
@@ -112,7 +113,7 @@ class CaseServices(ServiceBase):
         if not case_reference:
             raise InputError(NO_CASE)
         case = self.store.cases.get(case_reference)
-        self.require("watchlist.create", case)
+        self.require_on("watchlist.create", case, "case.view", unknown_case(case_reference))
         if min_similarity is not None and not -1.0 <= min_similarity <= 1.0:
             raise InputError(
                 f"--min-similarity {min_similarity} is out of range; expected a cosine "

@@ -18,6 +18,11 @@ _CASE_QUERY = (
 )
 
 
+def unknown_case(reference: str) -> str:
+    """What a wrong case reference gets, and so also a case the user may not see."""
+    return f"no case {reference!r}; see the case list ('citywatch case list', GET /api/cases)"
+
+
 class CaseRegistry(Table):
     def create(
         self,
@@ -56,7 +61,7 @@ class CaseRegistry(Table):
     def get(self, reference: str) -> Case:
         row = self.db.execute(_CASE_QUERY + " WHERE c.reference = ?", (reference,)).fetchone()
         if row is None:
-            raise NotFoundError(f"no case {reference!r}; see 'citywatch case list'")
+            raise NotFoundError(unknown_case(reference))
         return _case(row)
 
     def by_id(self, case_id: int) -> Case:

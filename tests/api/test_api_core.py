@@ -161,10 +161,17 @@ def test_an_officer_sees_and_uses_only_own_cases(client: TestClient) -> None:
     client.post("/api/cases/C-OLGA/approve", headers=sam)
 
     assert client.get("/api/cases", headers=oleg).json() == {"data": [], "count": 0}
-    assert client.get("/api/cases/C-OLGA", headers=oleg).status_code == 403
+    # Someone else's case answers exactly as a case that does not exist: not even its existence.
+    unknown = client.get("/api/cases/C-NONE", headers=oleg)
+    theirs = client.get("/api/cases/C-OLGA", headers=oleg)
+    assert (theirs.status_code, unknown.status_code) == (404, 404)
+    assert theirs.json()["detail"] == unknown.json()["detail"].replace("C-NONE", "C-OLGA")
     grab = {"name": "theirs", "case": "C-OLGA"}
-    assert client.post("/api/watchlists", json=grab, headers=oleg).status_code == 403
+    assert client.post("/api/watchlists", json=grab, headers=oleg).status_code == 404
+    assert client.post("/api/cases/C-OLGA/close", json={}, headers=oleg).status_code == 404
     assert client.get("/api/cases", headers=sam).json()["count"] == 1
+    # A supervisor sees every case, so may be told why an action is refused.
+    assert client.post("/api/cases/C-OLGA/close", json={}, headers=sam).status_code == 200
 
 
 def test_unknown_ids_are_404_naming_them(client: TestClient) -> None:

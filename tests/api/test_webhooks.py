@@ -167,8 +167,26 @@ def test_a_bad_webhook_url_is_refused(alerting_client: TestClient, url: str, sta
 
 def test_only_the_case_officer_subscribes(alerting_client: TestClient) -> None:
     body = {"url": "http://127.0.0.1:9/x", "case": "C-olga"}
-    for user in ("oleg", "ada", "sam"):
+    # Another officer is not told the case exists; the others may know it and are refused.
+    for user, status in (("oleg", 404), ("ada", 403), ("sam", 403)):
         response = alerting_client.post(
             "/api/webhooks", json=body, headers=login(alerting_client, user)
         )
-        assert response.status_code == 403, user
+        assert response.status_code == status, user
+
+
+def test_an_alert_of_another_officers_case_answers_as_a_wrong_id(
+    alerting_home: Path, alerting_client: TestClient
+) -> None:
+    alert_id = raise_alert(alerting_home, "olga", "door-1")
+    oleg = login(alerting_client, "oleg")
+    theirs = alerting_client.get(f"/api/alerts/{alert_id}", headers=oleg)
+    unknown = alerting_client.get("/api/alerts/99999", headers=oleg)
+    assert (theirs.status_code, unknown.status_code) == (404, 404)
+    assert theirs.json()["detail"] == unknown.json()["detail"].replace("99999", str(alert_id))
+    review = {"decision": "confirm", "note": ""}
+    refused = alerting_client.post(f"/api/alerts/{alert_id}/reviews", json=review, headers=oleg)
+    assert refused.status_code == 404
+    mine = alerting_client.get(f"/api/alerts/{alert_id}", headers=login(alerting_client, "olga"))
+    assert mine.status_code == 200
+    assert mine.json()["person"] == "Person of olga"
