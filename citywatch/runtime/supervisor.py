@@ -2,14 +2,15 @@
 hang (with backoff, without touching the others), and is the one writer of alerts and health.
 
 Cameras above the global cap (`max_analysed_cameras`, highest priority first) stay registered and
-are health-checked by a light prober thread instead of being analysed.
+are health-checked by a light prober thread instead of being analysed. While running, it follows
+the registry every `CAMERA_REFRESH_S`: a camera added (or enabled, or risen above the cap) starts,
+one removed (or disabled, or fallen below the cap) stops after handing over its open tracks.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import queue as queue_module
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,8 +19,6 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from citywatch.alerts.dedup import AlertDeduplicator
-from citywatch.errors import SourceError
-from citywatch.ingest.probe import probe_stream
 from citywatch.ingest.stream import StreamOptions
 from citywatch.ingest.urls import redact_text
 from citywatch.match.matcher import Matcher
@@ -32,11 +31,13 @@ from citywatch.runtime.messages import (
     WorkerSpec,
     WorkerStopped,
 )
+from citywatch.runtime.standby import StandbyProber
 from citywatch.runtime.worker import run_worker
 from citywatch.types import Alert, Camera, CameraHealth
 
 RESTART_BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 GALLERY_REFRESH_S = 10.0
+CAMERA_REFRESH_S = 5.0
 
 
 def assign_cameras(cameras: list[Camera], cap: int) -> tuple[list[Camera], list[Camera]]:
@@ -92,8 +93,10 @@ class Supervisor:
         self._matcher = Matcher(self._gallery())
         self._gallery_at = time.monotonic()
         self._dedup = AlertDeduplicator(self.settings.alert_cooldown_s)
-        self._prober: threading.Thread | None = None
-        self._prober_stop = threading.Event()
+        self._cameras_at = time.monotonic()
+        self._prober: StandbyProber | None = None
+        self._retiring: list[BaseProcess] = []
+        """Workers of cameras no longer analysed, finishing their open tracks."""
 
     def _gallery(self) -> Any:
         return self.store.gallery(self.settings.embedder, self.services.default_min_similarity)
@@ -140,16 +143,58 @@ class Supervisor:
             self._record(CameraHealth(camera.id, "starting", now, analysed=False))
         for handle in self.workers.values():
             self._launch(handle)
+        self._probe(standby)
+        self._cameras_at = time.monotonic()
+        return analysed, standby
+
+    def _probe(self, standby: list[Camera]) -> None:
+        """(Re)start the standby prober for exactly these cameras; none when there are none."""
+        if self._prober is not None:
+            if self._prober.camera_ids == {c.id for c in standby}:
+                return
+            self._prober.stop()
+            self._prober = None
         if standby:
-            self._prober = threading.Thread(
-                target=self._probe_standby,
-                # URLs are read here: the SQLite connection belongs to this thread.
-                args=([(c.id, self.store.cameras.open_url(c.id)) for c in standby],),
-                name="standby-prober",
-                daemon=True,
+            self._prober = StandbyProber(
+                [(c.id, self.store.cameras.open_url(c.id)) for c in standby],
+                self._stream_options(),
+                self.settings.health_check_interval_s,
+                self.queue,
             )
             self._prober.start()
-        return analysed, standby
+
+    def reconcile(self) -> None:
+        """Follow the registry: start newly analysed cameras, retire ones no longer analysed."""
+        self._cameras_at = time.monotonic()
+        if self.stop_event.is_set():
+            return
+        cameras = self.store.cameras.all()
+        analysed, standby = assign_cameras(cameras, self.settings.max_analysed_cameras)
+        wanted = {camera.id for camera in analysed}
+        registered = {camera.id for camera in cameras}
+        for camera_id in [i for i in self.workers if i not in wanted]:
+            self._retire(self.workers.pop(camera_id))
+            if camera_id not in registered:
+                self.health.pop(camera_id, None)
+        now = datetime.now(UTC)
+        for camera in analysed:
+            if camera.id not in self.workers:
+                handle = WorkerHandle(self._spec(camera))
+                self.workers[camera.id] = handle
+                self._record(CameraHealth(camera.id, "starting", now, analysed=True))
+                self._launch(handle)
+        for camera in standby:
+            if camera.id not in self.health:
+                self._record(CameraHealth(camera.id, "starting", now, analysed=False))
+        self._probe(standby)
+
+    def _retire(self, handle: WorkerHandle) -> None:
+        """Stop one camera's worker the gentle way (SIGTERM: it flushes its open tracks, whose
+        sightings still arrive and are matched); `stop` kills whatever is left."""
+        process = handle.process
+        if process is not None and process.is_alive():
+            process.terminate()
+            self._retiring.append(process)
 
     def _launch(self, handle: WorkerHandle) -> None:
         process = self.context.Process(
@@ -174,6 +219,11 @@ class Supervisor:
     def step(self, timeout_s: float) -> None:
         self._drain(timeout_s)
         self._watch_workers()
+        for ended in [p for p in self._retiring if not p.is_alive()]:
+            ended.join(0)  # reap it
+            self._retiring.remove(ended)
+        if time.monotonic() - self._cameras_at > CAMERA_REFRESH_S:
+            self.reconcile()
         if time.monotonic() - self._gallery_at > GALLERY_REFRESH_S:
             self._matcher = Matcher(self._gallery())  # new enrolments take effect while running
             self._gallery_at = time.monotonic()
@@ -181,7 +231,8 @@ class Supervisor:
     def stop(self, timeout_s: float = 30.0) -> None:
         """Ask every worker to finish its in-flight sightings, collect them, then end."""
         self.stop_event.set()
-        self._prober_stop.set()
+        if self._prober is not None:
+            self._prober.stop(timeout_s=0)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and any(
             h.process is not None and not h.stopped for h in self.workers.values()
@@ -191,11 +242,12 @@ class Supervisor:
                 if handle.process is not None and not handle.process.is_alive():
                     handle.stopped = True
         self._drain(0.0)
-        for handle in self.workers.values():
-            if handle.process is not None and handle.process.is_alive():
-                handle.process.kill()
-            if handle.process is not None:
-                handle.process.join(timeout=5)
+        processes = [h.process for h in self.workers.values() if h.process is not None]
+        for process in (*processes, *self._retiring):
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=5)
+        self._retiring = []
         now = datetime.now(UTC)
         for health in list(self.health.values()):
             self._record(
@@ -240,6 +292,9 @@ class Supervisor:
         elif isinstance(message, HealthChanged):
             health = message.health
             handle = self.workers.get(health.camera_id)
+            standby = self._prober is not None and health.camera_id in self._prober.camera_ids
+            if handle is None and not standby:
+                return  # a retired worker's last words: the camera is gone or on standby now
             previous = self.health.get(health.camera_id)
             if previous is not None and previous.state == health.state:
                 health = replace(health, since=previous.since)  # a repeat, not a change
@@ -314,33 +369,9 @@ class Supervisor:
             )
         )
 
-    # -- standby cameras ------------------------------------------------------------------------
-    def _probe_standby(self, cameras: list[tuple[str, str]]) -> None:
-        """Health-check cameras above the cap: a short probe each, every interval."""
-        options = StreamOptions(
+    def _stream_options(self) -> StreamOptions:
+        return StreamOptions(
             transport=self.settings.rtsp_transport,
             open_timeout_s=self.settings.open_timeout_s,
             read_timeout_s=self.settings.read_timeout_s,
         )
-        while not self._prober_stop.is_set():
-            for camera_id, url in cameras:
-                if self._prober_stop.is_set():
-                    return
-                state, error = "live", ""
-                try:
-                    probe_stream(url, seconds=0.5, options=options)
-                except SourceError as failure:
-                    state, error = failure.state, redact_text(str(failure))
-                self.queue.put(
-                    HealthChanged(
-                        CameraHealth(
-                            camera_id,
-                            state,
-                            datetime.now(UTC),
-                            last_frame_at=datetime.now(UTC) if state == "live" else None,
-                            last_error=error,
-                            analysed=False,
-                        )
-                    )
-                )
-            self._prober_stop.wait(self.settings.health_check_interval_s)
