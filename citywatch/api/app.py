@@ -35,6 +35,7 @@ from citywatch.errors import (
     StorageError,
 )
 from citywatch.ingest.urls import redact_text
+from citywatch.users.throttle import LoginThrottle
 
 STATUS: tuple[tuple[type[CitywatchError], int], ...] = (
     (AuthenticationError, 401),
@@ -77,6 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    # Failed logins are counted per app, over the API and the web form alike.
+    app.state.login_throttle = LoginThrottle()
 
     @app.exception_handler(CitywatchError)
     async def citywatch_error(request: Request, error: CitywatchError) -> JSONResponse:

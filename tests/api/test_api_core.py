@@ -19,7 +19,7 @@ from openapi_spec_validator import validate
 from citywatch.api import create_app
 from citywatch.config import load_settings
 
-from .conftest import cast_home, clear_environment, copy_home, login
+from .conftest import PASSWORD, cast_home, clear_environment, copy_home, login
 
 CAST = {
     "olga": ["officer"],
@@ -81,6 +81,27 @@ def test_login_gives_a_token_and_a_wrong_password_is_401_and_audited(client: Tes
     events = client.get("/api/audit/events", headers=login(client, "aud")).json()["data"]
     failed = [e for e in events if e["action"] == "login.failed"]
     assert [(e["actor"], e["object"]) for e in failed] == [("olga", "user:olga")]
+
+
+def test_guessing_passwords_is_stopped_after_five_misses_without_checking_more(
+    client: TestClient,
+) -> None:
+    for _ in range(5):
+        guess = client.post("/api/auth/login", json={"name": "olga", "password": "guess"})
+        assert guess.status_code == 401
+    blocked = client.post("/api/auth/login", json={"name": "olga", "password": "guess"})
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["retry-after"]) <= 60
+    assert "too many failed logins" in blocked.json()["detail"]
+    # Even the right password waits: the block is checked before any password is.
+    right = client.post("/api/auth/login", json={"name": "olga", "password": PASSWORD})
+    assert right.status_code == 429
+    # The auditor, from another address, sees the five misses (the refused attempts were never
+    # checked, so they are not failed logins).
+    with TestClient(client.app, client=("10.9.9.9", 50000)) as elsewhere:
+        events = elsewhere.get("/api/audit/events", headers=login(elsewhere, "aud")).json()
+    failed = [e for e in events["data"] if e["action"] == "login.failed"]
+    assert len(failed) == 5
 
 
 @pytest.mark.parametrize(
