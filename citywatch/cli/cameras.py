@@ -116,12 +116,6 @@ def camera_add(
     as_json: bool,
 ) -> None:
     """Probe URL and register it as camera CAMERA_ID."""
-    if (lat is None) != (lon is None):
-        raise click.UsageError("give both --lat and --lon, or neither")
-    if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise click.UsageError(f"--lat {lat} --lon {lon} is not a place; expected WGS84 degrees")
-    if analysis_fps <= 0:
-        raise click.UsageError("--fps must be > 0")
     draft = Camera(
         id=camera_id,
         name=name or camera_id,

@@ -30,11 +30,42 @@ class CamerasStatus:
     cap: int
 
 
+MAX_ANALYSIS_FPS = 30.0
+
+
+def camera_problems(camera: Camera) -> list[str]:
+    """What is wrong with a camera's own fields (not its stream), in words for any front end."""
+    problems = []
+    if (camera.lat is None) != (camera.lon is None):
+        problems.append("give both latitude and longitude, or neither")
+    elif (
+        camera.lat is not None
+        and camera.lon is not None
+        and not (-90 <= camera.lat <= 90 and -180 <= camera.lon <= 180)
+    ):
+        problems.append(
+            f"latitude {camera.lat} / longitude {camera.lon} is not a place; expected WGS84 "
+            "degrees (latitude -90..90, longitude -180..180)"
+        )
+    if not 0 < camera.analysis_fps <= MAX_ANALYSIS_FPS:
+        problems.append(
+            f"analysis rate {camera.analysis_fps:g} fps; expected more than 0 and at most "
+            f"{MAX_ANALYSIS_FPS:g}"
+        )
+    if camera.min_face_px <= 0:
+        problems.append(f"smallest face {camera.min_face_px:g} px; expected more than 0")
+    return problems
+
+
 class CameraServices(ServiceBase):
     # -- cameras ---------------------------------------------------------------------------------
     def add_camera(self, camera: Camera, url: str, force: bool = False) -> CameraAdded:
-        """Probe, check the onboarding bar, register. `force` records a failing camera anyway."""
+        """Check the camera's fields, probe, check the onboarding bar, register. `force` records
+        a camera whose probe or onboarding check fails anyway (never one with bad fields)."""
         self.require("camera.manage")
+        problems = camera_problems(camera)
+        if problems:
+            raise InputError(f"camera {camera.id!r}: {'; '.join(problems)}")
         url = check_stream_url(url)
         if "://" not in url:
             if not Path(url).is_file():

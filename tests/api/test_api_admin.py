@@ -278,7 +278,7 @@ def test_camera_input_errors_are_clear(client: TestClient) -> None:
         "/api/cameras", json=camera("door-1", SECRET_URL, lat=45.8), headers=ada
     )
     assert half_place.status_code == 422
-    assert "both lat and lon" in half_place.text
+    assert "give both latitude and longitude" in half_place.json()["detail"]
 
 
 def test_camera_credentials_never_come_back(client: TestClient) -> None:

@@ -265,20 +265,31 @@ def test_adding_the_same_id_twice_is_a_conflict(citywatch: Citywatch, hd_clip: P
 
 
 @pytest.mark.parametrize(
-    ("camera_id", "url", "expected"),
+    ("camera_id", "url", "options", "expected"),
     [
-        ("Door 1", "{clip}", "is not a slug"),
-        ("door-1", f"ftp://admin:{PASSWORD}@10.0.0.7/x", "unsupported stream URL"),
-        ("door-1", "javascript:alert(1)", "unsupported stream URL"),
-        ("door-1", "{missing}", "no such file"),
+        ("Door 1", "{clip}", (), "is not a slug"),
+        ("door-1", f"ftp://admin:{PASSWORD}@10.0.0.7/x", (), "unsupported stream URL"),
+        ("door-1", "javascript:alert(1)", (), "unsupported stream URL"),
+        ("door-1", "{missing}", (), "no such file"),
+        ("door-1", "{clip}", ("--lat", "55.7"), "give both latitude and longitude, or neither"),
+        ("door-1", "{clip}", ("--lat", "95", "--lon", "37"), "latitude 95.0 / longitude 37.0"),
+        ("door-1", "{clip}", ("--fps", "0"), "analysis rate 0 fps; expected more than 0"),
+        ("door-1", "{clip}", ("--fps", "60"), "analysis rate 60 fps"),
+        ("door-1", "{clip}", ("--min-face-px", "-3"), "smallest face -3 px"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(
-    citywatch: Citywatch, hd_clip: Path, tmp_path: Path, camera_id: str, url: str, expected: str
+    citywatch: Citywatch,
+    hd_clip: Path,
+    tmp_path: Path,
+    camera_id: str,
+    url: str,
+    options: tuple[str, ...],
+    expected: str,
 ) -> None:
     url = url.format(clip=hd_clip, missing=tmp_path / "missing.mp4")
 
-    result = citywatch("camera", "add", camera_id, url)
+    result = citywatch("camera", "add", camera_id, url, *options)
 
     assert result.exit_code == 2
     assert expected in _flat(result.stderr)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from citywatch.api.schemas.core import UserPublic
 from citywatch.config import Settings
@@ -64,12 +63,6 @@ class CameraCreate(BaseModel):
     force: bool = Field(
         default=False, description="Record it even if the probe or the onboarding check fails"
     )
-
-    @model_validator(mode="after")
-    def both_coordinates_or_neither(self) -> Self:
-        if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
-        return self
 
     def draft(self) -> Camera:
         """The camera to register; the service fills in the URL (without credentials)."""
