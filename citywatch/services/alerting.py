@@ -48,7 +48,7 @@ class AlertServices(ServiceBase):
         missing = f"no alert with id {alert_id}"
         reviewer = self.require_on("alert.review", case, "alert.view", missing)
         if not_this_person and decision != "reject":
-            raise InputError("--not-this-person goes with --reject: it records a false match")
+            raise InputError("not-this-person goes with a rejection: it records a false match")
         status, review = review_alert(
             alert_id,
             alert.status,

@@ -31,6 +31,7 @@ class CamerasStatus:
 
 
 MAX_ANALYSIS_FPS = 30.0
+FORCE_HINT = 'force it to record it anyway (--force; "force": true in the API)'
 
 
 def camera_problems(camera: Camera) -> list[str]:
@@ -77,9 +78,7 @@ class CameraServices(ServiceBase):
             probe = probe_stream(url, options=self._stream_options())
         except SourceError as error:
             if not force:
-                raise SourceError(
-                    f"{error}; use --force to register it anyway", error.state
-                ) from None
+                raise SourceError(f"{error}; {FORCE_HINT}", error.state) from None
             warnings.append(str(error))
         if probe is not None and camera.owner != "city":
             problems = onboarding_problems(probe)
@@ -87,8 +86,7 @@ class CameraServices(ServiceBase):
                 raise InputError(
                     f"camera {camera.id!r} ({redact_url(url)}) fails the third-party onboarding "
                     f"check: {'; '.join(problems)} (measured {probe.width_px}x{probe.height_px} "
-                    f"at {probe.fps:.1f} fps over {probe.frames} frames); use --force to record it "
-                    "anyway"
+                    f"at {probe.fps:.1f} fps over {probe.frames} frames); {FORCE_HINT}"
                 )
             warnings.extend(problems)
         with self.audited(

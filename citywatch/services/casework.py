@@ -116,7 +116,7 @@ class CaseServices(ServiceBase):
         self.require_on("watchlist.create", case, "case.view", unknown_case(case_reference))
         if min_similarity is not None and not -1.0 <= min_similarity <= 1.0:
             raise InputError(
-                f"--min-similarity {min_similarity} is out of range; expected a cosine "
+                f"minimum similarity {min_similarity} is out of range; expected a cosine "
                 "similarity between -1 and 1"
             )
         with self.audited(

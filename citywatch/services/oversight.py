@@ -66,8 +66,8 @@ class OversightServices(ServiceBase):
         self.require("report.transparency")
         if ends_at <= starts_at:
             raise InputError(
-                f"--to {ends_at:%Y-%m-%d} is not after --from {starts_at:%Y-%m-%d}; expected "
-                "a period that ends after it starts"
+                f"the period's end {ends_at:%Y-%m-%d} is not after its start "
+                f"{starts_at:%Y-%m-%d}; expected a period that ends after it starts"
             )
         actions: Counter[str] = Counter()
         created: Counter[str] = Counter()
