@@ -1,9 +1,9 @@
 """The composition root: `build_services(settings)` builds the one `Services` object that the CLI,
 the API and the runtime all call, so they never diverge.
 
-`Services` is assembled from one class per subject (accounts, cases and watchlists, faces,
-cameras, alerts, oversight, settings), all on `ServiceBase`, which holds the settings, the store,
-the acting user, the authorization check and the audited transaction.
+`Services` is assembled from one class per subject (accounts, cases and watchlists, enrolment,
+faces, cameras, alerts, oversight, settings), all on `ServiceBase`, which holds the settings, the
+store, the acting user, the authorization check and the audited transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from citywatch.services.accounts import AccountServices
 from citywatch.services.alerting import AlertServices
 from citywatch.services.cameras import CameraAdded, CameraServices, CamerasStatus
 from citywatch.services.configuration import ConfigServices
+from citywatch.services.enrolment import EnrolmentServices
 from citywatch.services.faces import FaceServices, ScanSource
 from citywatch.services.oversight import OversightServices
 
@@ -20,6 +21,7 @@ from citywatch.services.oversight import OversightServices
 class Services(
     AccountServices,
     FaceServices,
+    EnrolmentServices,
     CameraServices,
     AlertServices,
     OversightServices,

@@ -1,4 +1,4 @@
-"""Faces: enrolment into a case's watchlist, comparison of two photos, searches of footage.
+"""Faces: comparison of two photos, searches of footage (enrolment: `services.enrolment`).
 
 Models load on first use, so commands that need none (listing watchlists) start instantly.
 """
@@ -9,22 +9,20 @@ import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from citywatch.cases.scope import camera_in_scope, describe_scope
-from citywatch.detect import FaceDetector, load_detector
-from citywatch.embed import FaceEmbedder, load_embedder
 from citywatch.embed.quality import QualityGate
 from citywatch.errors import CitywatchError, InputError, PermissionDeniedError
 from citywatch.ingest import open_source
-from citywatch.ingest.image import ImageSource, decode_image, read_image
+from citywatch.ingest.image import ImageSource, read_image
 from citywatch.match.enroll import prepare_face
 from citywatch.match.matcher import Matcher
 from citywatch.runtime.pipeline import SightingPipeline
-from citywatch.services.casework import CaseServices
+from citywatch.services.enrolment import EnrolmentServices
+from citywatch.storage.cases import unknown_case
 from citywatch.track import ByteTracker
-from citywatch.types import Alert, Case, Comparison, PhotoEnrollment, ScanProgress, ScanSummary
+from citywatch.types import Alert, Case, Comparison, ScanProgress, ScanSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,80 +39,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-class FaceServices(CaseServices):
-    @cached_property
-    def detector(self) -> FaceDetector:
-        return load_detector(
-            "yunet",
-            min_score=self.settings.detector_min_score,
-            max_side_px=self.settings.detector_max_side_px,
-        )
+class FaceServices(EnrolmentServices):
+    """Comparison of two photos and searches of footage (enrolment and the models it loads are
+    in `EnrolmentServices`)."""
 
-    @cached_property
-    def embedder(self) -> FaceEmbedder:
-        return load_embedder(self.settings.embedder, flip=self.settings.flip)
-
-    # -- enrolment and comparison --------------------------------------------------------------
-    def enroll(
-        self, watchlist: str, person: str, photos: Sequence[Path], take_largest: bool = False
-    ) -> list[PhotoEnrollment]:
-        """Enrol each photo independently; one bad photo never stops the others."""
-        person = person.strip()
-        if not person:
-            raise InputError("person name is empty; expected the person's full name")
-        if not photos:
-            raise InputError("no photos given; expected one or more photo files")
-        case = self.watchlist_case(watchlist)  # unknown list: fail before any work
-        self.require("person.enroll", case)
-        results = []
-        for photo in photos:
-            try:
-                data = Path(photo).read_bytes()
-            except OSError as error:
-                # Name the file like every other rejection does (the reason is shown alone).
-                reason = f"{photo}: cannot be read ({error.strerror}); expected a photo file"
-                results.append(PhotoEnrollment(str(photo), "rejected", reason))
-                continue
-            sha256 = hashlib.sha256(data).hexdigest()
-            try:
-                image = decode_image(data, str(photo))
-                face = prepare_face(image, str(photo), self.detector, self.embedder, take_largest)
-            except InputError as error:
-                results.append(PhotoEnrollment(str(photo), "rejected", str(error)))
-                with self.audited(
-                    "person.enroll.rejected",
-                    f"watchlist:{watchlist}",
-                    case.id,
-                    person=person,
-                    photo_sha256=sha256,
-                    reason=str(error),
-                ):
-                    pass
-                continue
-            with self.audited(
-                "person.enroll",
-                f"watchlist:{watchlist}",
-                case.id,
-                person=person,
-                photo_sha256=sha256,
-            ) as entry:
-                listed = self.store.person(watchlist, person, create=True)
-                photo_id = self.store.add_photo(
-                    listed, image, Path(photo).name, sha256, face, self.embedder.name
-                )
-                entry.object = f"photo:{photo_id}"
-                entry.details["person_id"] = listed.id
-            results.append(
-                PhotoEnrollment(
-                    str(photo),
-                    "enrolled",
-                    photo_id=photo_id,
-                    face_px=float(face.heights_px[0]),
-                    quality=float(face.quality[0]),
-                )
-            )
-        return results
-
+    # -- comparison ----------------------------------------------------------------------------
     def compare(self, first: Path, second: Path) -> Comparison:
         self.require("face.compare")
         gate = QualityGate(min_face_px=16.0, min_sharpness=0.0, min_frontal=0.0)
@@ -161,7 +90,7 @@ class FaceServices(CaseServices):
                 "whose scope covers the cameras searched); see 'citywatch case list'"
             )
         case = self.store.cases.get(case_reference)
-        user = self.require("search.run", case)
+        user = self.require_on("search.run", case, "case.view", unknown_case(case_reference))
         for source in sources:  # fail fast on a missing file, before loading models
             open_source(source.path, source.camera_id)
         for source in sources:

@@ -22,7 +22,7 @@ from citywatch.storage.alerts import AlertRows
 from citywatch.storage.audit import AuditLog
 from citywatch.storage.cameras import CameraRegistry
 from citywatch.storage.cases import CaseRegistry
-from citywatch.storage.media import blob, utc_text, write_jpeg
+from citywatch.storage.media import blob, parse_time, utc_text, write_jpeg
 from citywatch.storage.migrate import migrate
 from citywatch.storage.outbox import Outbox
 from citywatch.storage.reviews import ReviewRecords
@@ -194,6 +194,42 @@ class Store(AlertRows):
             "SELECT count(*) FROM photos WHERE person_id = ?", (row["id"],)
         ).fetchone()[0]
         return Person(id=row["id"], watchlist=watchlist, name=name, photos=photos)
+
+    def people(self, watchlist: str) -> list[Person]:
+        """Everyone on a watchlist, by name, each with their photos' ids, oldest first."""
+        listed = self.watchlist(watchlist)
+        photo_ids: dict[int, list[int]] = {}
+        for row in self.db.execute(
+            "SELECT ph.id, ph.person_id FROM photos ph JOIN people p ON p.id = ph.person_id "
+            "WHERE p.watchlist_id = ? ORDER BY ph.id",
+            (listed.id,),
+        ):
+            photo_ids.setdefault(row["person_id"], []).append(row["id"])
+        rows = self.db.execute(
+            "SELECT id, name, created_at FROM people WHERE watchlist_id = ? ORDER BY name, id",
+            (listed.id,),
+        ).fetchall()
+        return [
+            Person(
+                id=row["id"],
+                watchlist=watchlist,
+                name=row["name"],
+                photos=len(photo_ids.get(row["id"], [])),
+                enrolled_at=parse_time(row["created_at"]),
+                photo_ids=tuple(photo_ids.get(row["id"], [])),
+            )
+            for row in rows
+        ]
+
+    def enrolled_photo(self, watchlist: str, person: str, sha256: str) -> int | None:
+        """The id of `person`'s enrolled photo with these exact bytes, if there is one."""
+        row = self.db.execute(
+            "SELECT ph.id FROM photos ph JOIN people p ON p.id = ph.person_id "
+            "JOIN watchlists w ON w.id = p.watchlist_id "
+            "WHERE w.name = ? AND p.name = ? AND ph.sha256 = ? ORDER BY ph.id LIMIT 1",
+            (watchlist, person, sha256),
+        ).fetchone()
+        return None if row is None else int(row["id"])
 
     def add_photo(
         self,

@@ -55,9 +55,12 @@ from citywatch.types.vision import (
 from citywatch.types.watchlists import (
     Alert,
     Gallery,
+    ImportItem,
+    ImportReport,
     Match,
     Person,
     PhotoEnrollment,
+    UploadedPhoto,
     Watchlist,
 )
 
@@ -93,6 +96,8 @@ __all__ = [
     "Gallery",
     "HEALTH_STATES",
     "Image",
+    "ImportItem",
+    "ImportReport",
     "IntArray",
     "Match",
     "Person",
@@ -101,5 +106,6 @@ __all__ = [
     "ScanSummary",
     "Sighting",
     "StreamProbe",
+    "UploadedPhoto",
     "Watchlist",
 ]

@@ -69,15 +69,23 @@ class Watchlist:
 
 @dataclass(frozen=True, slots=True)
 class Person:
+    """Someone on a watchlist. `enrolled_at` is when their first photo was enrolled and
+    `photo_ids` their enrolled photos, oldest first; both are filled only by listings."""
+
     id: int
     watchlist: str
     name: str
     photos: int = 0
+    enrolled_at: datetime | None = None
+    photo_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class PhotoEnrollment:
-    """The outcome for one photo given to `enroll`: `status` is `enrolled` or `rejected`."""
+    """The outcome for one photo given to `enroll`: `status` is `enrolled` or `rejected`.
+
+    `source` names the photo as it was given (a path, an uploaded file's name, a member of an
+    archive); `person` is who it was for (set by imports, where each photo names its own)."""
 
     source: str
     status: str
@@ -85,6 +93,56 @@ class PhotoEnrollment:
     photo_id: int | None = None
     face_px: float = 0.0
     quality: float = 0.0
+    person: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadedPhoto:
+    """A photo's bytes as they arrived (a file of a request, a member of an archive, a file read
+    from disk), not yet trusted or decoded. `name` is what the sender called it: every message
+    about the photo names it so."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ImportItem:
+    """One photo an import archive assigns to a person; `member` is its path in the archive.
+
+    `reason` is set when the item is refused before its bytes are read: a path that leaves the
+    archive, a photo at the root with no person's folder, a `people.csv` row naming a photo the
+    archive lacks."""
+
+    person: str
+    member: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """What a bulk import did: one result per photo the archive held or named, in archive order.
+
+    `layout` is how the archive said who is who: `folders` (`Person Name/photo.jpg`) or
+    `people.csv` (columns `person,photo` at the root)."""
+
+    watchlist: str
+    archive: str
+    layout: str
+    results: tuple[PhotoEnrollment, ...]
+
+    @property
+    def enrolled(self) -> int:
+        return sum(r.status == "enrolled" for r in self.results)
+
+    @property
+    def rejected(self) -> int:
+        return len(self.results) - self.enrolled
+
+    @property
+    def people(self) -> int:
+        """People with at least one photo enrolled by this import."""
+        return len({r.person for r in self.results if r.status == "enrolled"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,15 @@ def walker_list(citywatch: CitywatchCli, name: str, case: str, photo: Path) -> N
     enrol(citywatch, name, "Walker A", photo)
 
 
+def hidden(result: Result, *phrases: str) -> None:
+    """Answered as a wrong name: exit 3 (not found), one error line with every phrase."""
+    assert result.exit_code == 3, result.output
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for phrase in phrases:
+        assert phrase in result.stderr, result.stderr
+
+
 def refused(result: Result, *phrases: str) -> None:
     """A refusal: exit 5 (permission denied), one error line with every phrase, no output."""
     assert result.exit_code == 5, result.output
@@ -132,14 +141,17 @@ def test_an_officer_cannot_use_another_officers_case(
     assert citywatch.run("watchlist", "create", "wanted", "--case", CASE).exit_code == 0
     enrol(citywatch, "wanted", "Paul Rudd", data_dir / PAUL_RUDD)
     olga = citywatch.as_user("olga")
-    not_hers = f"case {CASE} was requested by ops"
-
-    refused(olga.run("watchlist", "create", "mine", "--case", CASE), not_hers)
-    refused(olga.run("scan", data_dir / PAUL_RUDD, "--case", CASE), not_hers)
-    refused(
+    # Another officer's case and its lists answer as if they did not exist (exit 3, the message
+    # of a wrong name), so she learns nothing of them; the audit log records each refusal.
+    unknown_case = f"no case '{CASE}'"
+    hidden(olga.run("watchlist", "create", "mine", "--case", CASE), unknown_case)
+    hidden(olga.run("scan", data_dir / PAUL_RUDD, "--case", CASE), unknown_case)
+    hidden(
         olga.run("enroll", "--watchlist", "wanted", "--person", "X", data_dir / PAUL_RUDD),
-        not_hers,
+        "no watchlist named 'wanted' (existing: none yet)",
     )
+    denied = [e for e in audit_events(citywatch) if e["action"] == "access.denied"]
+    assert [e["actor"] for e in denied][-3:] == ["olga"] * 3
     assert count_rows(citywatch, "watchlists") == 1
     assert count_rows(citywatch, "photos") == 1
     assert count_rows(citywatch, "scans") == count_rows(citywatch, "alerts") == 0

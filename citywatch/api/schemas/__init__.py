@@ -20,6 +20,13 @@ from citywatch.api.schemas.core import (
     WatchlistPublic,
     WatchlistsPublic,
 )
+from citywatch.api.schemas.people import (
+    EnrolmentsPublic,
+    ImportPublic,
+    PeoplePublic,
+    PersonPublic,
+    PhotoEnrollmentPublic,
+)
 
 __all__ = [
     "AlertPublic",
@@ -28,7 +35,12 @@ __all__ = [
     "CasePublic",
     "CasesPublic",
     "CloseRequest",
+    "EnrolmentsPublic",
+    "ImportPublic",
     "LoginRequest",
+    "PeoplePublic",
+    "PersonPublic",
+    "PhotoEnrollmentPublic",
     "ReviewCreate",
     "ReviewPublic",
     "ScopeModel",
