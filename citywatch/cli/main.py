@@ -23,7 +23,7 @@ from citywatch.cli.shared import alert_event, handle_errors, services
 from citywatch.config import load_settings
 from citywatch.embed import EMBEDDERS
 from citywatch.services import ScanSource, build_services
-from citywatch.types import Alert, ScanProgress, ScanSummary, Watchlist
+from citywatch.types import WATCHLIST_PRIORITIES, Alert, ScanProgress, ScanSummary, Watchlist
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,6 +58,8 @@ def _watchlist_row(item: Watchlist) -> dict[str, Any]:
         "photos": item.photos,
         "created_at": item.created_at,
         "case": item.case_reference,
+        "colour": item.colour,
+        "priority": item.priority,
     }
 
 
@@ -65,6 +67,14 @@ def _watchlist_row(item: Watchlist) -> dict[str, Any]:
 @click.argument("name")
 @click.option("--case", "case_reference", help="The active case the list belongs to (required).")
 @click.option("--min-similarity", type=float, help="Cosine threshold (default: calibrated).")
+@click.option("--colour", help="#rrggbb marking its alerts (default: by the case's category).")
+@click.option(
+    "--priority",
+    type=click.Choice(WATCHLIST_PRIORITIES),
+    default="normal",
+    show_default=True,
+    help="How urgent its alerts are.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 @handle_errors
@@ -73,10 +83,14 @@ def watchlist_create(
     name: str,
     case_reference: str | None,
     min_similarity: float | None,
+    colour: str | None,
+    priority: str,
     as_json: bool,
 ) -> None:
     """Create watchlist NAME in an active case of yours."""
-    created = services(context).create_watchlist(name, min_similarity, case_reference)
+    created = services(context).create_watchlist(
+        name, min_similarity, case_reference, colour, priority
+    )
     if as_json:
         emit_json(_watchlist_row(created))
     else:
@@ -96,11 +110,14 @@ def watchlist_list(context: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json({"data": [_watchlist_row(w) for w in items], "count": len(items)})
         return
-    table = Table("watchlist", "case", "min similarity", "people", "photos", "created (UTC)")
+    table = Table(
+        "watchlist", "case", "priority", "min similarity", "people", "photos", "created (UTC)"
+    )
     for w in items:
         table.add_row(
-            escape(w.name),
+            f"[{w.colour}]■[/] {escape(w.name)}",
             escape(w.case_reference or "-"),
+            w.priority,
             f"{w.min_similarity or 0:.3f}",
             str(w.people),
             str(w.photos),

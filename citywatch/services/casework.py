@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -10,13 +11,18 @@ from citywatch.cases.scope import describe_scope
 from citywatch.errors import ConflictError, InputError
 from citywatch.services.base import ServiceBase
 from citywatch.storage.cases import unknown_case
-from citywatch.types import CASE_CATEGORIES, Case, CaseScope, Watchlist
+from citywatch.types import CASE_CATEGORIES, WATCHLIST_PRIORITIES, Case, CaseScope, Watchlist
 
 NO_CASE = (
     "a watchlist belongs to a case: an officer creates one with 'citywatch case create REFERENCE "
     "--category wanted --legal-basis TEXT --camera ID --days N', a supervisor approves it with "
     "'citywatch case approve REFERENCE', then 'citywatch watchlist create NAME --case REFERENCE'"
 )
+
+
+COLOUR = re.compile(r"#[0-9a-f]{6}")
+DEFAULT_COLOUR = "#c92a2a"
+CATEGORY_COLOURS = {"wanted": "#c92a2a", "missing_person": "#1971c2", "imminent_threat": "#e8590c"}
 
 
 class CaseServices(ServiceBase):
@@ -105,8 +111,16 @@ class CaseServices(ServiceBase):
 
     # -- watchlists -----------------------------------------------------------------------------
     def create_watchlist(
-        self, name: str, min_similarity: float | None = None, case_reference: str | None = None
+        self,
+        name: str,
+        min_similarity: float | None = None,
+        case_reference: str | None = None,
+        colour: str | None = None,
+        priority: str = "normal",
     ) -> Watchlist:
+        """A watchlist in an active case of the officer's. `colour` (#rrggbb) marks its alerts on
+        the wall; by default it follows the case's category (wanted red, missing people blue,
+        imminent threats orange)."""
         name = name.strip()
         if not name:
             raise InputError("watchlist name is empty; expected a name such as 'wanted'")
@@ -119,10 +133,24 @@ class CaseServices(ServiceBase):
                 f"minimum similarity {min_similarity} is out of range; expected a cosine "
                 "similarity between -1 and 1"
             )
+        colour = (colour or CATEGORY_COLOURS.get(case.category, DEFAULT_COLOUR)).strip().lower()
+        if not COLOUR.fullmatch(colour):
+            raise InputError(
+                f"colour {colour!r} is not usable; expected #rrggbb, such as '#c92a2a' (red)"
+            )
+        if priority not in WATCHLIST_PRIORITIES:
+            raise InputError(
+                f"priority {priority!r} is not one of {', '.join(WATCHLIST_PRIORITIES)}"
+            )
         with self.audited(
-            "watchlist.create", f"watchlist:{name}", case.id, min_similarity=min_similarity
+            "watchlist.create",
+            f"watchlist:{name}",
+            case.id,
+            min_similarity=min_similarity,
+            colour=colour,
+            priority=priority,
         ):
-            created = self.store.create_watchlist(name, min_similarity, case.id)
+            created = self.store.create_watchlist(name, min_similarity, case.id, colour, priority)
         return self.resolve(created)
 
     def watchlists(self) -> list[Watchlist]:

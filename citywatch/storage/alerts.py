@@ -186,11 +186,14 @@ class AlertRows:
             case_reference=row["case_reference"] or "",
             confirmations=row["confirmations"],
             expires_at=parse_time(row["expires_at"]),
+            watchlist_colour=row["watchlist_colour"],
+            watchlist_priority=row["watchlist_priority"],
         )
 
 
 _ALERT_QUERY = (
     "SELECT a.*, p.name AS person_name, w.name AS watchlist, ph.path AS photo_path, "
+    "w.colour AS watchlist_colour, w.priority AS watchlist_priority, "
     "c.reference AS case_reference, (SELECT count(DISTINCT r.reviewer_id) FROM alert_reviews r "
     " WHERE r.alert_id = a.id AND r.decision = 'confirm') AS confirmations FROM alerts a "
     "JOIN people p ON p.id = a.person_id JOIN watchlists w ON w.id = a.watchlist_id "

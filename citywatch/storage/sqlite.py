@@ -129,13 +129,20 @@ class Store(AlertRows):
         self._done.append(then)
 
     # -- watchlists and people -------------------------------------------------------------
-    def create_watchlist(self, name: str, min_similarity: float | None, case_id: int) -> Watchlist:
+    def create_watchlist(
+        self,
+        name: str,
+        min_similarity: float | None,
+        case_id: int,
+        colour: str = "#c92a2a",
+        priority: str = "normal",
+    ) -> Watchlist:
         try:
             with self.transaction() as db:
                 db.execute(
-                    "INSERT INTO watchlists (name, min_similarity, created_at, case_id) "
-                    "VALUES (?, ?, ?, ?)",
-                    (name, min_similarity, _now(), case_id),
+                    "INSERT INTO watchlists (name, min_similarity, created_at, case_id, colour, "
+                    "priority) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, min_similarity, _now(), case_id, colour, priority),
                 )
         except sqlite3.IntegrityError as error:
             if "UNIQUE" not in str(error):
@@ -175,6 +182,8 @@ class Store(AlertRows):
             photos=row["photos"],
             case_id=row["case_id"],
             case_reference=row["case_reference"] or "",
+            colour=row["colour"],
+            priority=row["priority"],
         )
 
     def person(self, watchlist: str, name: str, create: bool = False) -> Person:

@@ -53,6 +53,7 @@ from citywatch.types.vision import (
     Sighting,
 )
 from citywatch.types.watchlists import (
+    WATCHLIST_PRIORITIES,
     Alert,
     Gallery,
     ImportItem,
@@ -107,5 +108,6 @@ __all__ = [
     "Sighting",
     "StreamProbe",
     "UploadedPhoto",
+    "WATCHLIST_PRIORITIES",
     "Watchlist",
 ]

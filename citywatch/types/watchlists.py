@@ -10,6 +10,9 @@ import numpy as np
 
 from citywatch.types.vision import FloatArray, IntArray, Sighting
 
+WATCHLIST_PRIORITIES = ("low", "normal", "high", "urgent")
+"""How urgent a watchlist's alerts are, lowest first."""
+
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -49,6 +52,8 @@ class Alert:
     """Distinct eligible reviewers who confirmed it so far."""
     expires_at: datetime | None = None
     """When the retention job deletes it and its evidence (the case's retention)."""
+    watchlist_colour: str = "#c92a2a"
+    watchlist_priority: str = "normal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,10 @@ class Watchlist:
     case_id: int | None = None
     """The case the list belongs to (None only for lists made before cases existed)."""
     case_reference: str = ""
+    colour: str = "#c92a2a"
+    """`#rrggbb`: how its alerts are marked on the wall."""
+    priority: str = "normal"
+    """One of `WATCHLIST_PRIORITIES`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -231,3 +231,27 @@ def test_alerts_are_refused_to_auditors_and_admins(client: TestClient) -> None:
     }
     bad = client.get("/api/alerts?status=maybe", headers=login(client, "rita"))
     assert bad.status_code == 422
+
+
+def test_a_watchlist_has_a_colour_and_a_priority_for_the_wall(client: TestClient) -> None:
+    olga, sam = login(client, "olga"), login(client, "sam")
+    client.post("/api/cases", json=new_case("C-3"), headers=olga)
+    client.post("/api/cases/C-3/approve", headers=sam)
+
+    plain = client.post("/api/watchlists", json={"name": "kids", "case": "C-3"}, headers=olga)
+    assert plain.status_code == 201, plain.text
+    # A missing-person case: blue unless said otherwise; normal priority.
+    assert (plain.json()["colour"], plain.json()["priority"]) == ("#1971c2", "normal")
+    chosen = {"name": "elderly", "case": "C-3", "colour": "#2F9E44", "priority": "urgent"}
+    styled = client.post("/api/watchlists", json=chosen, headers=olga)
+    assert (styled.json()["colour"], styled.json()["priority"]) == ("#2f9e44", "urgent")
+    for field, value, words in (
+        ("colour", "red", "colour 'red' is not usable; expected #rrggbb"),
+        ("priority", "asap", "priority 'asap' is not one of low, normal, high, urgent"),
+    ):
+        bad = {"name": f"bad-{field}", "case": "C-3", field: value}
+        refused = client.post("/api/watchlists", json=bad, headers=olga)
+        assert refused.status_code == 422
+        assert words in refused.json()["detail"]
+    names = [w["name"] for w in client.get("/api/watchlists", headers=olga).json()["data"]]
+    assert sorted(names) == ["elderly", "kids"]

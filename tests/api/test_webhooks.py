@@ -190,3 +190,7 @@ def test_an_alert_of_another_officers_case_answers_as_a_wrong_id(
     mine = alerting_client.get(f"/api/alerts/{alert_id}", headers=login(alerting_client, "olga"))
     assert mine.status_code == 200
     assert mine.json()["person"] == "Person of olga"
+    assert (mine.json()["watchlist_colour"], mine.json()["watchlist_priority"]) == (
+        "#c92a2a",  # the colour of a case of category "wanted"
+        "normal",
+    )

@@ -48,7 +48,9 @@ def list_watchlists(services: UserServices) -> WatchlistsPublic:
 
 @router.post("", status_code=201)
 def create_watchlist(body: WatchlistCreate, services: UserServices) -> WatchlistPublic:
-    created = services.create_watchlist(body.name, body.min_similarity, body.case)
+    created = services.create_watchlist(
+        body.name, body.min_similarity, body.case, body.colour, body.priority
+    )
     return WatchlistPublic.of(created)
 
 

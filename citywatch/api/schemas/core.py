@@ -100,6 +100,11 @@ class WatchlistCreate(BaseModel):
     name: str
     case: str = Field(description="Reference of an active case of yours")
     min_similarity: float | None = None
+    colour: str | None = Field(
+        default=None,
+        description="#rrggbb marking its alerts on the wall (default: by the case's category)",
+    )
+    priority: str = Field(default="normal", description="low, normal, high or urgent")
 
 
 class WatchlistPublic(BaseModel):
@@ -109,6 +114,8 @@ class WatchlistPublic(BaseModel):
     people: int
     photos: int
     created_at: datetime
+    colour: str
+    priority: str
 
     @classmethod
     def of(cls, item: Watchlist) -> WatchlistPublic:
@@ -119,6 +126,8 @@ class WatchlistPublic(BaseModel):
             people=item.people,
             photos=item.photos,
             created_at=item.created_at,
+            colour=item.colour,
+            priority=item.priority,
         )
 
 
@@ -144,6 +153,8 @@ class AlertPublic(BaseModel):
     id: int
     person: str
     watchlist: str
+    watchlist_colour: str = Field(description="#rrggbb of the watchlist")
+    watchlist_priority: str = Field(description="low, normal, high or urgent")
     case: str
     camera: str
     similarity: float
@@ -163,6 +174,8 @@ class AlertPublic(BaseModel):
             id=alert.id,
             person=alert.person_name,
             watchlist=alert.watchlist,
+            watchlist_colour=alert.watchlist_colour,
+            watchlist_priority=alert.watchlist_priority,
             case=alert.case_reference,
             camera=alert.camera_id,
             similarity=round(alert.similarity, 4),
