@@ -27,6 +27,12 @@ from citywatch.api.schemas.people import (
     PersonPublic,
     PhotoEnrollmentPublic,
 )
+from citywatch.api.schemas.webhooks import (
+    WebhookCreate,
+    WebhookCreated,
+    WebhookPublic,
+    WebhooksPublic,
+)
 
 __all__ = [
     "AlertPublic",
@@ -49,4 +55,8 @@ __all__ = [
     "WatchlistCreate",
     "WatchlistPublic",
     "WatchlistsPublic",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookPublic",
+    "WebhooksPublic",
 ]
