@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from citywatch import web
 from citywatch.api.routes import (
     alerts,
     audit,
@@ -97,4 +98,5 @@ def create_app(settings: Settings) -> FastAPI:
     routers = (auth, cases, watchlists, stream, alerts, webhooks, users, cameras, audit, reports)
     for module in (*routers, settings_routes):
         app.include_router(module.router, prefix="/api")
+    app.include_router(web.router)  # the operators' pages, after the API: /api/... is never a page
     return app

@@ -31,8 +31,8 @@ def choose_face(faces: Faces, name: str, take_largest: bool) -> Faces:
     rivals = int((heights >= BACKGROUND_FACE_RATIO * heights[largest]).sum())
     if rivals > 1 and not take_largest:
         raise FaceError(
-            f"{name}: {rivals} faces found; expected exactly one (crop the photo, or pass "
-            "--largest to enrol the largest face)"
+            f"{name}: {rivals} faces found; expected exactly one (crop the photo, or ask to "
+            "take the largest face: --largest, or largest=true in the API)"
         )
     return faces[largest]
 

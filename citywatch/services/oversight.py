@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from citywatch.audit.checkpoints import load_signing_key, public_key_hex, read_checkpoint_file
@@ -72,7 +72,23 @@ class OversightServices(ServiceBase):
         actions: Counter[str] = Counter()
         created: Counter[str] = Counter()
         confirmations = confirmed = rejected = deleted = 0
+        # What was held at the period's end is rebuilt from the log, not read from the tables
+        # (which hold what is there now): lists created, photos enrolled and their people, up
+        # to the end, less the people of cases a retention run had deleted by then.
+        lists_by_case: Counter[int] = Counter()
+        photos_by_case: Counter[int] = Counter()
+        people_by_case: dict[int, set[object]] = {}
+        retention_runs: list[datetime] = []
         for event in self.store.audit.events():
+            if event.at < ends_at and event.case_id is not None:
+                if event.action == "watchlist.create":
+                    lists_by_case[event.case_id] += 1
+                elif event.action == "person.enroll":
+                    photos_by_case[event.case_id] += 1
+                    people = people_by_case.setdefault(event.case_id, set())
+                    people.add(event.details.get("person_id"))
+            if event.action == "retention.run" and event.at < ends_at:
+                retention_runs.append(event.at)
             if not starts_at <= event.at < ends_at:
                 continue
             actions[event.action] += 1
@@ -87,20 +103,20 @@ class OversightServices(ServiceBase):
                 deleted += int(details.get("alerts") or 0)
         active: Counter[str] = Counter()
         held: Counter[str] = Counter()
-        cases = {case.id: case for case in self.store.cases.all()}
-        for case in cases.values():
+        for case in self.store.cases.all():
             # Active at the period's end as it was then, not as it is now.
             approved = case.approved_at is not None and case.approved_at <= ends_at
             open_then = case.closed_at is None or case.closed_at > ends_at
             if approved and open_then and ends_at < case.expires_at:
                 active[case.category] += 1
-        for listed in self.store.watchlists():
-            owner = cases.get(listed.case_id) if listed.case_id is not None else None
-            if owner is None:
+            if not lists_by_case[case.id]:
                 continue
-            held[f"{owner.category}.watchlists"] += 1
-            held[f"{owner.category}.people"] += listed.people
-            held[f"{owner.category}.photos"] += listed.photos
+            held[f"{case.category}.watchlists"] += lists_by_case[case.id]
+            due_at = (case.closed_at or case.expires_at) + timedelta(days=case.retention_days)
+            # Its people and photos count unless a retention run had deleted them by then.
+            kept = not any(run >= due_at for run in retention_runs)
+            held[f"{case.category}.people"] += len(people_by_case.get(case.id, ())) if kept else 0
+            held[f"{case.category}.photos"] += photos_by_case[case.id] if kept else 0
         report = TransparencyReport(
             starts_at=starts_at,
             ends_at=ends_at,

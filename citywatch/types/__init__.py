@@ -40,6 +40,7 @@ from citywatch.types.cameras import (
     StreamProbe,
 )
 from citywatch.types.delivery import ALERT_EVENT_KINDS, AlertEvent, Delivery, Webhook
+from citywatch.types.maps import CityMap, MapBounds
 from citywatch.types.vision import (
     TIME_TOLERANCE_S,
     Comparison,
@@ -80,6 +81,7 @@ __all__ = [
     "CASE_STATUSES",
     "Case",
     "CaseScope",
+    "CityMap",
     "ChainReport",
     "Checkpoint",
     "REQUIRED_CONFIRMATIONS",
@@ -100,6 +102,7 @@ __all__ = [
     "ImportItem",
     "ImportReport",
     "IntArray",
+    "MapBounds",
     "Match",
     "Person",
     "PhotoEnrollment",

@@ -400,6 +400,34 @@ def test_the_transparency_report_counts_without_names(client: TestClient) -> Non
     assert by_sam.status_code == 200
 
 
+def test_the_watchlists_held_are_those_of_the_periods_end_not_of_today(
+    client: TestClient,
+) -> None:
+    olga, sam, aud = login(client, "olga"), login(client, "sam"), login(client, "aud")
+    case = {
+        "reference": "C-HELD",
+        "category": "missing_person",
+        "legal_basis": "Order 18/2026 of the city court",
+        "scope": {"camera_ids": ["door-1"]},
+        "expires_at": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+    }
+    client.post("/api/cases", json=case, headers=olga)
+    client.post("/api/cases/C-HELD/approve", headers=sam)
+    watchlist = {"name": "held", "case": "C-HELD"}
+    assert client.post("/api/watchlists", json=watchlist, headers=olga).status_code == 201
+    today = datetime.now(UTC).date().isoformat()
+
+    then = client.get("/api/reports/transparency?from=2020-01-01&to=2020-01-31", headers=aud)
+    now = client.get(f"/api/reports/transparency?from={today}&to={today}", headers=aud)
+
+    assert then.json()["watchlists"] == {}
+    assert now.json()["watchlists"] == {
+        "missing_person.watchlists": 1,
+        "missing_person.people": 0,
+        "missing_person.photos": 0,
+    }
+
+
 def test_a_transparency_period_must_end_after_it_starts(client: TestClient) -> None:
     aud = login(client, "aud")
 
