@@ -72,9 +72,9 @@ class OversightServices(ServiceBase):
         actions: Counter[str] = Counter()
         created: Counter[str] = Counter()
         confirmations = confirmed = rejected = deleted = 0
-        # What was held at the period's end is rebuilt from the log, not read from the tables
-        # (which hold what is there now): lists created, photos enrolled and their people, up
-        # to the end, less the people of cases a retention run had deleted by then.
+        # What was held at the end of a past period is rebuilt from the log, not read from the
+        # tables (which hold what is there now): lists created, photos enrolled and their
+        # people, up to the end, less the people of cases a retention run had deleted by then.
         lists_by_case: Counter[int] = Counter()
         photos_by_case: Counter[int] = Counter()
         people_by_case: dict[int, set[object]] = {}
@@ -103,12 +103,22 @@ class OversightServices(ServiceBase):
                 deleted += int(details.get("alerts") or 0)
         active: Counter[str] = Counter()
         held: Counter[str] = Counter()
+        # A period that has not ended yet holds what the tables hold now (exact); an earlier one
+        # is rebuilt from the log as above.
+        current = ends_at >= self.now()
+        lists_now = self.store.watchlists() if current else []
         for case in self.store.cases.all():
             # Active at the period's end as it was then, not as it is now.
             approved = case.approved_at is not None and case.approved_at <= ends_at
             open_then = case.closed_at is None or case.closed_at > ends_at
             if approved and open_then and ends_at < case.expires_at:
                 active[case.category] += 1
+            if current:
+                for listed in (w for w in lists_now if w.case_id == case.id):
+                    held[f"{case.category}.watchlists"] += 1
+                    held[f"{case.category}.people"] += listed.people
+                    held[f"{case.category}.photos"] += listed.photos
+                continue
             if not lists_by_case[case.id]:
                 continue
             held[f"{case.category}.watchlists"] += lists_by_case[case.id]

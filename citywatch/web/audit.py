@@ -1,8 +1,12 @@
-"""The audit page: whether the hash chain verifies, and the latest records (auditors)."""
+"""The audit page: whether the hash chain verifies, and the records (auditors), newest first, a page
+of `PAGE` at a time (`?before=SEQUENCE` for older ones)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from itertools import islice
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from citywatch.cases.policy import may_role
@@ -12,11 +16,15 @@ from citywatch.web.rendering import error_page, render
 from citywatch.web.session import SignedIn, to_login
 
 router = APIRouter()
-LATEST = 50
+PAGE = 50
 
 
 @router.get("/audit")
-def audit(request: Request, session: SignedIn) -> Response:
+def audit(
+    request: Request,
+    session: SignedIn,
+    before: Annotated[int | None, Query(ge=1, description="Show records before this one")] = None,
+) -> Response:
     if session is None:
         return to_login(request)
     services, user = session.services, session.user
@@ -24,9 +32,21 @@ def audit(request: Request, session: SignedIn) -> Response:
         report = services.verify_audit()
         # Admins may verify the chain but never read it; auditors read the latest records.
         events: list[AuditEvent] | None = None
+        end = min(before or report.head_sequence + 1, report.head_sequence + 1)
         if may_role(user, "audit.export"):
-            events = list(services.export_audit(max(0, report.head_sequence - LATEST)))
+            start = max(0, end - 1 - PAGE)
+            events = list(islice(services.export_audit(start), max(0, end - 1 - start)))
             events.reverse()
     except CitywatchError as error:
         return error_page(request, error, user=user, csrf=session.csrf)
-    return render(request, "audit.html", user, session.csrf, report=report, events=events)
+    older = events[-1].sequence if events and events[-1].sequence > 1 else None
+    return render(
+        request,
+        "audit.html",
+        user,
+        session.csrf,
+        report=report,
+        events=events,
+        older=older,
+        paged=before is not None,
+    )

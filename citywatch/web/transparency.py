@@ -66,10 +66,10 @@ class CategoryRow:
 
 
 def by_category(report: TransparencyReport) -> list[CategoryRow]:
-    """One row per category that appears anywhere in the report (known ones first)."""
+    """One row per category: every known one (a zero is a finding too), then any other."""
     seen = set(report.cases_created) | set(report.cases_active_at_end)
     seen |= {key.rsplit(".", 1)[0] for key in report.watchlists}
-    order = [c for c in CASE_CATEGORIES if c in seen] + sorted(seen - set(CASE_CATEGORIES))
+    order = list(CASE_CATEGORIES) + sorted(seen - set(CASE_CATEGORIES))
     held = report.watchlists
     return [
         CategoryRow(

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from citywatch import web
 from citywatch.api import create_app
 from citywatch.config import load_settings
+from citywatch.storage import open_store
 
 from .conftest import PASSWORD, OpenAs, Shot, Site, csrf_of, post_form, raise_alert, sign_in
 
@@ -177,6 +178,36 @@ def test_an_auditor_sees_the_chain_intact_but_never_the_wall_or_a_face(
     image = audrey.request.get(f"/media/alerts/{site.first_alert}/crop")
     assert image.status == 403
     assert audrey.request.get("/events").status == 403
+
+
+def test_the_audit_log_pages_back_to_its_first_record(
+    site: Site, open_as: OpenAs, shot: Shot
+) -> None:
+    store = open_store(site.home)
+    try:
+        with store.transaction():
+            for number in range(120):
+                store.audit.append("rob", "test.record", f"item:{number}", None, {})
+    finally:
+        store.close()
+    audrey = open_as("audrey")
+    audrey.goto("/audit")
+    rows = audrey.locator("table.audit tbody tr")
+    expect(rows).to_have_count(50)
+    newest = [int(n) for n in rows.locator("td:first-child").all_inner_texts()]
+    assert newest == sorted(newest, reverse=True)
+    seen = set(newest)
+    while audrey.locator("#audit-older").count():
+        audrey.click("#audit-older")
+        expect(audrey.locator("h2")).to_have_text("Earlier records")
+        numbers = [int(n) for n in rows.locator("td:first-child").all_inner_texts()]
+        assert numbers and max(numbers) < min(seen)  # strictly older, no gap, no repeat
+        assert max(numbers) == min(seen) - 1
+        seen |= set(numbers)
+    assert min(seen) == 1
+    shot(audrey, "audit-first-page")
+    audrey.click("#audit-newest")
+    expect(audrey.locator("h2")).to_have_text("Latest records")
 
 
 def test_forms_without_their_csrf_token_are_refused(site: Site, open_as: OpenAs) -> None:
