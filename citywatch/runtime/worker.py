@@ -8,6 +8,7 @@ so and the supervisor restarts the process.
 
 from __future__ import annotations
 
+import multiprocessing
 import signal
 import threading
 import traceback
@@ -89,8 +90,16 @@ def run_worker(spec: WorkerSpec, queue: Queue[WorkerMessage], stop: Event) -> No
             analysed_digest=digest,
         )
 
+    parent = multiprocessing.parent_process()
+
     def watch() -> None:
         while not local_stop.wait(spec.heartbeat_s):
+            # The supervisor asked us to stop, or it is gone (killed: nobody would read what we
+            # send, and an orphaned worker would go on decoding forever).
+            if parent is not None and not parent.is_alive():
+                # Nothing will drain the queue again: exit without waiting for it to flush.
+                queue.cancel_join_thread()
+                local_stop.set()
             if stop.is_set():
                 local_stop.set()
             monitor.check_stall()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import pytest
 
 from citywatch.detect import FaceDetector
@@ -26,6 +26,7 @@ from .conftest import (
     PASSWORD,
     WALKERS_VIDEO,
     CitywatchCli,
+    add_camera,
     live_environment,
     video_frame,
 )
@@ -84,28 +85,52 @@ class Served:
 
 
 @pytest.fixture
-def served(citywatch: CitywatchCli, tmp_path: Path) -> Iterator[Served]:
-    server = Served(citywatch.home, tmp_path / "serve.log")
-    try:
-        yield server
-    finally:
-        if server.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait(timeout=10)
+def served_later(citywatch: CitywatchCli, tmp_path: Path) -> Iterator[Any]:
+    """`served_later()` starts serve (once the test has set up the home); killed at teardown,
+    with its process group."""
+    servers: list[Served] = []
+
+    def start() -> Served:
+        servers.append(Served(citywatch.home, tmp_path / f"serve-{len(servers)}.log"))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
 
 
-def camera_workers(pid: int) -> int:
+@pytest.fixture
+def served(served_later: Any) -> Served:
+    return served_later()
+
+
+def worker_pids(pid: int) -> list[int]:
     """Worker processes (multiprocessing spawns) the process `pid` has right now."""
-    count = 0
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
             ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             command = (entry / "cmdline").read_bytes()
-            count += ppid == pid and b"spawn_main" in command
-    return count
+            if ppid == pid and b"spawn_main" in command:
+                found.append(int(entry.name))
+    return found
+
+
+def camera_workers(pid: int) -> int:
+    return len(worker_pids(pid))
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is alive (a zombie, ended but not yet reaped, is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def poll(what: str, check: Any, timeout_s: float, served: Served) -> Any:
@@ -175,6 +200,25 @@ def test_a_camera_added_while_serving_is_analysed_and_its_alert_is_served(
         assert health.fetchall() == []  # gone with the camera, not brought back by its worker
         started = db.execute("SELECT actor FROM audit_log WHERE action = 'runtime.start'")
         assert [row[0] for row in started] == ["ops"]
+
+
+def test_workers_end_by_themselves_when_serve_is_killed(
+    citywatch: CitywatchCli, served_later: Any, data_dir: Path
+) -> None:
+    """SIGKILL gives serve no chance to stop its workers: they notice their parent is gone (the
+    heartbeat check, every second) and end, instead of decoding for nobody forever."""
+    add_camera(citywatch, "arcade-1", str(data_dir / WALKERS_VIDEO))
+    served = served_later()
+    served.wait_until_up()
+    pids = poll("a camera worker", lambda: worker_pids(served.process.pid), START_TIMEOUT_S, served)
+    served.process.send_signal(signal.SIGKILL)
+    served.process.wait(timeout=10)
+    poll(
+        "the orphaned worker to end",
+        lambda: not any(running(pid) for pid in pids),
+        STOP_TIMEOUT_S,
+        served,
+    )
 
 
 def test_serving_cameras_without_a_login_fails_and_says_how(citywatch: CitywatchCli) -> None:
