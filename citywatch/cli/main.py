@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from citywatch.cli import people
 from citywatch.cli.accounts import login, logout, user, whoami
 from citywatch.cli.alerts import alert
 from citywatch.cli.cameras import camera, run
@@ -98,6 +99,10 @@ def watchlist_create(
             f"created watchlist [bold]{escape(created.name)}[/] (min similarity "
             f"{created.min_similarity or 0:.3f})"
         )
+
+
+watchlist.add_command(people.watchlist_people)
+watchlist.add_command(people.watchlist_import)
 
 
 @watchlist.command("list")

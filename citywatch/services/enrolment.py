@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -107,7 +107,12 @@ class EnrolmentServices(CaseServices):
         return results
 
     def import_people(
-        self, watchlist: str, archive: bytes, name: str, take_largest: bool = False
+        self,
+        watchlist: str,
+        archive: bytes,
+        name: str,
+        take_largest: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> ImportReport:
         """Enrol the photos of a ZIP archive, each for the person the archive says (a folder per
         person, or people.csv): one result per photo, in archive order.
@@ -122,9 +127,12 @@ class EnrolmentServices(CaseServices):
             items = people_in_archive(upload)
             if not items:
                 raise InputError(f"{name}: holds no photos; {EXPECTED_ARCHIVE}")
-            results = tuple(
-                self._import_one(case, watchlist, upload, item, take_largest) for item in items
-            )
+            done: list[PhotoEnrollment] = []
+            for item in items:
+                done.append(self._import_one(case, watchlist, upload, item, take_largest))
+                if progress is not None:
+                    progress(len(done), len(items))  # photos judged so far, of all
+            results = tuple(done)
         report = ImportReport(watchlist, name, layout, results)
         with self.audited(
             "person.import",
