@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from citywatch import web
+from citywatch.api import docs
 from citywatch.api.routes import (
     alerts,
     audit,
@@ -75,7 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Find people on authorised watchlists in CCTV video, accountably.",
         version="0.1.0",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # our own /api/docs (api/docs.py): no CDN
         redoc_url=None,
     )
     app.state.settings = settings
@@ -98,5 +99,6 @@ def create_app(settings: Settings) -> FastAPI:
     routers = (auth, cases, watchlists, stream, alerts, webhooks, users, cameras, audit, reports)
     for module in (*routers, settings_routes):
         app.include_router(module.router, prefix="/api")
+    app.include_router(docs.router)
     app.include_router(web.router)  # the operators' pages, after the API: /api/... is never a page
     return app

@@ -7,6 +7,7 @@ talks HTTP only.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +65,20 @@ def test_the_openapi_document_is_valid_and_lists_the_resources(client: TestClien
     paths = set(document["paths"])
     assert {"/api/auth/login", "/api/cases", "/api/watchlists", "/api/alerts"} <= paths
     assert "/api/alerts/{alert_id}/reviews" in paths
+
+
+def test_the_api_page_works_offline_from_packaged_files(client: TestClient) -> None:
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(url.startswith("/") for url in sources), sources
+    assert "/api/openapi.json" in page.text
+    script = client.get("/api/docs/files/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert b"SwaggerUIBundle" in script.content
+    assert client.get("/api/docs/files/swagger-ui.css").status_code == 200
+    assert client.get("/api/docs/files/..%2F__init__.py").status_code == 404
 
 
 def test_login_gives_a_token_and_a_wrong_password_is_401_and_audited(client: TestClient) -> None:
