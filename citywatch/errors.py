@@ -4,7 +4,8 @@
     ├── InputError                 the user gave something we cannot use (-> HTTP 400/422, exit 2)
     │   ├── ImageError             unreadable, corrupt or non-image file
     │   ├── SourceError            a video file or stream that cannot be opened or decoded
-    │   └── FaceError              no usable face: none, several, too small, too blurred
+    │   ├── FaceError              no usable face: none, several, too small, too blurred
+    │   └── TooLargeError          an upload over its size limit (-> HTTP 413)
     ├── AuthenticationError        no valid user, password or session (-> HTTP 401)
     ├── PermissionDeniedError      a role, case or scope does not allow the action (-> HTTP 403)
     ├── NotFoundError              an unknown id or name (-> HTTP 404)
@@ -44,6 +45,10 @@ class SourceError(InputError):
 
 
 class FaceError(InputError):
+    pass
+
+
+class TooLargeError(InputError):
     pass
 
 

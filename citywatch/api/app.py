@@ -35,6 +35,7 @@ from citywatch.errors import (
     NotFoundError,
     PermissionDeniedError,
     StorageError,
+    TooLargeError,
 )
 from citywatch.ingest.urls import redact_text
 from citywatch.users.throttle import LoginThrottle
@@ -44,6 +45,7 @@ STATUS: tuple[tuple[type[CitywatchError], int], ...] = (
     (PermissionDeniedError, 403),
     (NotFoundError, 404),
     (ConflictError, 409),
+    (TooLargeError, 413),
     (InputError, 422),
     (ConfigError, 422),
     (AuditError, 503),  # the action did not happen: the audit log could not record it

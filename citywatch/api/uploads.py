@@ -17,6 +17,7 @@ from fastapi import HTTPException, Request, Response, UploadFile
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
+from citywatch.errors import TooLargeError
 from citywatch.ingest.uploads import MIB
 
 MULTIPART_SLACK_BYTES = 256 * 1024
@@ -24,10 +25,16 @@ MULTIPART_SLACK_BYTES = 256 * 1024
 CHUNK_BYTES = MIB
 
 
-def too_large(what: str, max_bytes: int) -> HTTPException:
-    return HTTPException(
-        413, f"{what} is too large; expected at most {max_bytes // MIB} MiB (nothing was stored)"
+def too_large(what: str, max_bytes: int) -> TooLargeError:
+    return TooLargeError(
+        f"{what} is too large; expected at most {max_bytes // MIB} MiB (nothing was stored)"
     )
+
+
+def body_too_large(what: str, max_bytes: int) -> HTTPException:
+    """The same answer while the body arrives, as an HTTPException: FastAPI turns any other
+    error raised while it parses a form into a 400."""
+    return HTTPException(413, str(too_large(what, max_bytes)))
 
 
 def body_limit(max_bytes: int, what: str) -> type[APIRoute]:
@@ -42,7 +49,7 @@ def body_limit(max_bytes: int, what: str) -> type[APIRoute]:
             async def limited(request: Request) -> Response:
                 declared = request.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > allowed:
-                    raise too_large(what, max_bytes)  # refused before a byte is read
+                    raise body_too_large(what, max_bytes)  # refused before a byte is read
                 receive = request.receive
                 received = 0
 
@@ -52,7 +59,7 @@ def body_limit(max_bytes: int, what: str) -> type[APIRoute]:
                     if message["type"] == "http.request":
                         received += len(message.get("body", b""))
                         if received > allowed:
-                            raise too_large(what, max_bytes)
+                            raise body_too_large(what, max_bytes)
                     return message
 
                 return await handle(Request(request.scope, counted))
@@ -63,7 +70,8 @@ def body_limit(max_bytes: int, what: str) -> type[APIRoute]:
 
 
 def read_upload(upload: UploadFile, max_bytes: int, what: str) -> bytes:
-    """An uploaded file's bytes, read in chunks and refused (413) past `max_bytes`."""
+    """An uploaded file's bytes, read in chunks; TooLargeError (413) past `max_bytes`, without
+    reading further."""
     chunks, size = [], 0
     upload.file.seek(0)
     while chunk := upload.file.read(CHUNK_BYTES):

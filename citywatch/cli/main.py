@@ -151,19 +151,8 @@ def enroll(
     """Enrol PHOTOS of a person; each photo is accepted or rejected with a reason."""
     results = services(context).enroll(watchlist_name, person, list(photos), largest)
     enrolled = sum(r.status == "enrolled" for r in results)
+    people.photo_results(results, as_json, with_person=False)
     if as_json:
-        for r in results:
-            emit_json(
-                {
-                    "event": "photo",
-                    "photo": r.source,
-                    "status": r.status,
-                    "reason": r.reason,
-                    "photo_id": r.photo_id,
-                    "face_px": r.face_px,
-                    "quality": r.quality,
-                }
-            )
         emit_json(
             {
                 "event": "summary",
@@ -174,17 +163,6 @@ def enroll(
             }
         )
     else:
-        table = Table("photo", "status", "face px", "quality", "reason")
-        for r in results:
-            style = "green" if r.status == "enrolled" else "red"
-            table.add_row(
-                escape(r.source),
-                f"[{style}]{r.status}[/]",
-                f"{r.face_px:.0f}" if r.face_px else "",
-                f"{r.quality:.2f}" if r.quality else "",
-                escape(r.reason),
-            )
-        console.print(table)
         console.print(
             f"{escape(person)}: {enrolled} of {len(results)} photos enrolled on "
             f"{escape(watchlist_name)}"

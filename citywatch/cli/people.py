@@ -5,6 +5,7 @@ photos. The same services as the API's upload routes: same checks, same audit re
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -16,6 +17,40 @@ from citywatch.cli.output import console, emit_json, errors
 from citywatch.cli.shared import handle_errors, services
 from citywatch.errors import InputError
 from citywatch.ingest.uploads import MAX_ARCHIVE_BYTES, MIB
+from citywatch.types import PhotoEnrollment
+
+
+def photo_results(results: Sequence[PhotoEnrollment], as_json: bool, with_person: bool) -> None:
+    """One JSON line (`"event": "photo"`) or table row per photo: enrolled with its face size and
+    quality, or rejected with the reason; `with_person` adds who it was for (imports)."""
+    if as_json:
+        for r in results:
+            emit_json(
+                {
+                    "event": "photo",
+                    **({"person": r.person} if with_person else {}),
+                    "photo": r.source,
+                    "status": r.status,
+                    "reason": r.reason,
+                    "photo_id": r.photo_id,
+                    "face_px": r.face_px,
+                    "quality": r.quality,
+                }
+            )
+        return
+    columns = ["photo", "status", "face px", "quality", "reason"]
+    table = Table(*(["person", *columns] if with_person else columns))
+    for r in results:
+        style = "green" if r.status == "enrolled" else "red"
+        table.add_row(
+            *([escape(r.person)] if with_person else []),
+            escape(r.source),
+            f"[{style}]{r.status}[/]",
+            f"{r.face_px:.0f}" if r.face_px else "",
+            f"{r.quality:.2f}" if r.quality else "",
+            escape(r.reason),
+        )
+    console.print(table)
 
 
 @click.command("people")
@@ -90,20 +125,8 @@ def watchlist_import(
             largest,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+    photo_results(report.results, as_json, with_person=True)
     if as_json:
-        for r in report.results:
-            emit_json(
-                {
-                    "event": "photo",
-                    "person": r.person,
-                    "photo": r.source,
-                    "status": r.status,
-                    "reason": r.reason,
-                    "photo_id": r.photo_id,
-                    "face_px": r.face_px,
-                    "quality": r.quality,
-                }
-            )
         emit_json(
             {
                 "event": "summary",
@@ -116,18 +139,6 @@ def watchlist_import(
             }
         )
     else:
-        table = Table("person", "photo", "status", "face px", "quality", "reason")
-        for r in report.results:
-            style = "green" if r.status == "enrolled" else "red"
-            table.add_row(
-                escape(r.person),
-                escape(r.source),
-                f"[{style}]{r.status}[/]",
-                f"{r.face_px:.0f}" if r.face_px else "",
-                f"{r.quality:.2f}" if r.quality else "",
-                escape(r.reason),
-            )
-        console.print(table)
         console.print(
             f"{report.enrolled} of {len(report.results)} photos enrolled for {report.people} "
             f"people on {escape(name)} ({report.layout})"

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 import numpy as np
@@ -30,6 +30,9 @@ from citywatch.ingest.health import HealthMonitor, classify_error
 from citywatch.ingest.urls import redact_text
 from citywatch.ingest.video import FrameSampler
 from citywatch.types import Frame, Image
+
+if TYPE_CHECKING:
+    from citywatch.config import Settings
 
 MAX_CLOCK_DRIFT_S = 10.0
 """A stream time this far from the server's clock means the camera's clock jumped: re-anchor.
@@ -119,6 +122,17 @@ class StreamOptions:
     loop_files: bool = False
     max_side_px: int = 0
     """Shrink analysed frames while converting them (cheaper than converting, then resizing)."""
+
+
+def stream_options(settings: Settings, **overrides: Any) -> StreamOptions:
+    """The stream options the settings ask for (RTSP transport, open and read timeouts), with
+    `overrides` for what a caller decides itself (looping files, frame size)."""
+    return StreamOptions(
+        transport=settings.rtsp_transport,
+        open_timeout_s=settings.open_timeout_s,
+        read_timeout_s=settings.read_timeout_s,
+        **overrides,
+    )
 
 
 def open_options(url: str, options: StreamOptions) -> dict[str, str]:

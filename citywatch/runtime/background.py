@@ -47,10 +47,6 @@ class BackgroundRuntime:
         if self._thread.is_alive():
             self._thread.join(timeout=timeout_s)
 
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive() and not self._stopping.is_set()
-
     def _run(self) -> None:
         services = None
         try:

@@ -19,7 +19,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from citywatch.alerts.dedup import AlertDeduplicator
-from citywatch.ingest.stream import StreamOptions
+from citywatch.ingest.stream import stream_options
 from citywatch.ingest.urls import redact_text
 from citywatch.match.matcher import Matcher
 from citywatch.runtime.messages import (
@@ -116,13 +116,7 @@ class Supervisor:
             detector_min_score=s.detector_min_score,
             shots_per_track=s.shots_per_track,
             max_track_age_s=s.max_track_age_s,
-            stream=StreamOptions(
-                transport=s.rtsp_transport,
-                open_timeout_s=s.open_timeout_s,
-                read_timeout_s=s.read_timeout_s,
-                loop_files=True,
-                max_side_px=s.detector_max_side_px,
-            ),
+            stream=stream_options(s, loop_files=True, max_side_px=s.detector_max_side_px),
             stall_after_s=s.stall_after_s,
             interim_sighting_after_s=s.interim_sighting_after_s,
         )
@@ -157,7 +151,7 @@ class Supervisor:
         if standby:
             self._prober = StandbyProber(
                 [(c.id, self.store.cameras.open_url(c.id)) for c in standby],
-                self._stream_options(),
+                stream_options(self.settings),
                 self.settings.health_check_interval_s,
                 self.queue,
             )
@@ -367,11 +361,4 @@ class Supervisor:
                 last_error=f"{reason}; restarting in {delay:.0f} s",
                 analysed=True,
             )
-        )
-
-    def _stream_options(self) -> StreamOptions:
-        return StreamOptions(
-            transport=self.settings.rtsp_transport,
-            open_timeout_s=self.settings.open_timeout_s,
-            read_timeout_s=self.settings.read_timeout_s,
         )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from citywatch.errors import InputError, SourceError
 from citywatch.ingest.probe import onboarding_problems, probe_stream
-from citywatch.ingest.stream import StreamOptions
+from citywatch.ingest.stream import stream_options
 from citywatch.ingest.urls import check_stream_url, redact_url
 from citywatch.runtime.supervisor import assign_cameras
 from citywatch.services.base import ServiceBase
@@ -75,7 +75,7 @@ class CameraServices(ServiceBase):
         warnings: list[str] = []
         probe = None
         try:
-            probe = probe_stream(url, options=self._stream_options())
+            probe = probe_stream(url, options=stream_options(self.settings))
         except SourceError as error:
             if not force:
                 raise SourceError(f"{error}; {FORCE_HINT}", error.state) from None
@@ -102,7 +102,7 @@ class CameraServices(ServiceBase):
 
     def probe(self, url: str) -> StreamProbe:
         self.require("camera.view")
-        return probe_stream(check_stream_url(url), options=self._stream_options())
+        return probe_stream(check_stream_url(url), options=stream_options(self.settings))
 
     def cameras(self) -> CamerasStatus:
         self.require("camera.view")
@@ -127,10 +127,3 @@ class CameraServices(ServiceBase):
         analysed, _ = assign_cameras(cameras, self.settings.max_analysed_cameras)
         with self.audited("runtime.start", "cameras", analysed=",".join(c.id for c in analysed)):
             pass
-
-    def _stream_options(self) -> StreamOptions:
-        return StreamOptions(
-            transport=self.settings.rtsp_transport,
-            open_timeout_s=self.settings.open_timeout_s,
-            read_timeout_s=self.settings.read_timeout_s,
-        )

@@ -11,7 +11,14 @@ from citywatch.cases.scope import describe_scope
 from citywatch.errors import ConflictError, InputError
 from citywatch.services.base import ServiceBase
 from citywatch.storage.cases import unknown_case
-from citywatch.types import CASE_CATEGORIES, WATCHLIST_PRIORITIES, Case, CaseScope, Watchlist
+from citywatch.types import (
+    CASE_CATEGORIES,
+    DEFAULT_WATCHLIST_COLOUR,
+    WATCHLIST_PRIORITIES,
+    Case,
+    CaseScope,
+    Watchlist,
+)
 
 NO_CASE = (
     "a watchlist belongs to a case: an officer creates one with 'citywatch case create REFERENCE "
@@ -21,8 +28,11 @@ NO_CASE = (
 
 
 COLOUR = re.compile(r"#[0-9a-f]{6}")
-DEFAULT_COLOUR = "#c92a2a"
-CATEGORY_COLOURS = {"wanted": "#c92a2a", "missing_person": "#1971c2", "imminent_threat": "#e8590c"}
+CATEGORY_COLOURS = {
+    "wanted": DEFAULT_WATCHLIST_COLOUR,
+    "missing_person": "#1971c2",
+    "imminent_threat": "#e8590c",
+}
 
 
 class CaseServices(ServiceBase):
@@ -133,7 +143,8 @@ class CaseServices(ServiceBase):
                 f"minimum similarity {min_similarity} is out of range; expected a cosine "
                 "similarity between -1 and 1"
             )
-        colour = (colour or CATEGORY_COLOURS.get(case.category, DEFAULT_COLOUR)).strip().lower()
+        colour = colour or CATEGORY_COLOURS.get(case.category, DEFAULT_WATCHLIST_COLOUR)
+        colour = colour.strip().lower()
         if not COLOUR.fullmatch(colour):
             raise InputError(
                 f"colour {colour!r} is not usable; expected #rrggbb, such as '#c92a2a' (red)"

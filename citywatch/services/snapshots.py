@@ -24,7 +24,7 @@ from citywatch.detect import FaceDetector, load_detector
 from citywatch.errors import NotFoundError, StorageError
 from citywatch.ingest.image import read_image
 from citywatch.ingest.snapshot import grab_frame
-from citywatch.ingest.stream import StreamOptions
+from citywatch.ingest.stream import stream_options
 from citywatch.services.alerting import AlertServices
 from citywatch.types import Image
 
@@ -50,12 +50,7 @@ class SnapshotServices(AlertServices):
         `state` says offline, stalled or failed) when the camera gives no frame in time."""
         self.require("camera.view")
         url = self.store.cameras.open_url(camera_id)  # NotFoundError for an unknown camera
-        options = StreamOptions(
-            transport=self.settings.rtsp_transport,
-            open_timeout_s=self.settings.open_timeout_s,
-            read_timeout_s=self.settings.read_timeout_s,
-        )
-        frame = grab_frame(url, options)
+        frame = grab_frame(url, stream_options(self.settings))
         blurred = blur_faces(frame, self.redaction_detector().detect(frame).boxes)
         height, width = blurred.shape[:2]
         if max(width, height) > SNAPSHOT_MAX_SIDE_PX:

@@ -29,6 +29,7 @@ from citywatch.storage.reviews import ReviewRecords
 from citywatch.storage.secrets import SecretBox
 from citywatch.storage.users import UserRegistry
 from citywatch.types import (
+    DEFAULT_WATCHLIST_COLOUR,
     Faces,
     Gallery,
     Image,
@@ -134,7 +135,7 @@ class Store(AlertRows):
         name: str,
         min_similarity: float | None,
         case_id: int,
-        colour: str = "#c92a2a",
+        colour: str = DEFAULT_WATCHLIST_COLOUR,
         priority: str = "normal",
     ) -> Watchlist:
         try:

@@ -54,6 +54,7 @@ from citywatch.types.vision import (
     Sighting,
 )
 from citywatch.types.watchlists import (
+    DEFAULT_WATCHLIST_COLOUR,
     WATCHLIST_PRIORITIES,
     Alert,
     Gallery,
@@ -111,6 +112,7 @@ __all__ = [
     "Sighting",
     "StreamProbe",
     "UploadedPhoto",
+    "DEFAULT_WATCHLIST_COLOUR",
     "WATCHLIST_PRIORITIES",
     "Watchlist",
 ]

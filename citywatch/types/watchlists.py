@@ -12,6 +12,8 @@ from citywatch.types.vision import FloatArray, IntArray, Sighting
 
 WATCHLIST_PRIORITIES = ("low", "normal", "high", "urgent")
 """How urgent a watchlist's alerts are, lowest first."""
+DEFAULT_WATCHLIST_COLOUR = "#c92a2a"
+"""Red; also the database's default (migration 006) for lists made before colours."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,7 @@ class Alert:
     """Distinct eligible reviewers who confirmed it so far."""
     expires_at: datetime | None = None
     """When the retention job deletes it and its evidence (the case's retention)."""
-    watchlist_colour: str = "#c92a2a"
+    watchlist_colour: str = DEFAULT_WATCHLIST_COLOUR
     watchlist_priority: str = "normal"
 
 
@@ -70,7 +72,7 @@ class Watchlist:
     case_id: int | None = None
     """The case the list belongs to (None only for lists made before cases existed)."""
     case_reference: str = ""
-    colour: str = "#c92a2a"
+    colour: str = DEFAULT_WATCHLIST_COLOUR
     """`#rrggbb`: how its alerts are marked on the wall."""
     priority: str = "normal"
     """One of `WATCHLIST_PRIORITIES`."""

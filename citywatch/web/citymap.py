@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 
+from citywatch.api.uploads import read_upload
 from citywatch.cases.policy import may_role
 from citywatch.errors import CitywatchError, InputError
 from citywatch.services.citymap import MAX_MAP_BYTES
@@ -146,11 +147,6 @@ def degrees(text: str, field: str) -> float:
     return value
 
 
-def read_upload(upload: UploadFile, limit: int) -> bytes:
-    """The upload's bytes, reading no more than `limit` + 1 (the service says it is too big)."""
-    return upload.file.read(limit + 1)
-
-
 @router.post("/map/image")
 def upload_map(
     request: Request,
@@ -177,7 +173,7 @@ def upload_map(
             north=degrees(north, "north"),
             east=degrees(east, "east"),
         )
-        data = read_upload(image, MAX_MAP_BYTES)
+        data = read_upload(image, MAX_MAP_BYTES, f"map picture {image.filename!r}")
         city_map = session.services.set_city_map(data, image.filename, bounds)
     except CitywatchError as error:
         return map_page(request, session, error=str(error), status=status_of(error), form=form)

@@ -16,23 +16,21 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from citywatch.api.uploads import body_limit
+from citywatch.api.uploads import body_limit, read_upload
 from citywatch.cases.policy import may, may_role
-from citywatch.errors import CitywatchError, InputError
+from citywatch.errors import CitywatchError, InputError, TooLargeError
 from citywatch.ingest.uploads import (
     MAX_PHOTO_BYTES,
     MAX_PHOTOS_PER_REQUEST,
     MAX_PHOTOS_REQUEST_BYTES,
     MIB,
     safe_name,
-    too_large,
 )
 from citywatch.types import WATCHLIST_PRIORITIES, PhotoEnrollment, UploadedPhoto
 from citywatch.web.rendering import error_page, render, status_of
 from citywatch.web.session import SignedIn, WebSession, refused_form, to_login
 
 router = APIRouter()
-READ_CHUNK = MIB
 
 
 def lists_page(
@@ -174,15 +172,10 @@ def show_watchlist(request: Request, name: str, session: SignedIn) -> Response:
 def read_photo(upload: UploadFile, number: int) -> UploadedPhoto | PhotoEnrollment:
     """The photo's bytes, or its rejection when it is over the size limit (read no further)."""
     name = safe_name(upload.filename, f"photo {number}")
-    chunks, size = [], 0
-    upload.file.seek(0)
-    while chunk := upload.file.read(READ_CHUNK):
-        size += len(chunk)
-        if size > MAX_PHOTO_BYTES:
-            reason = too_large(name, size, MAX_PHOTO_BYTES, "a photo")
-            return PhotoEnrollment(name, "rejected", reason + " (at least; not read further)")
-        chunks.append(chunk)
-    return UploadedPhoto(name, b"".join(chunks))
+    try:
+        return UploadedPhoto(name, read_upload(upload, MAX_PHOTO_BYTES, f"photo {name!r}"))
+    except TooLargeError as error:
+        return PhotoEnrollment(name, "rejected", str(error))
 
 
 def upload_photos(
